@@ -1,0 +1,211 @@
+"""The ``ikaros`` command line: thin commands over :mod:`ikaros.study`.
+
+Errors that ikaros raises on purpose (bad input, impossible analyses) are printed as one message
+without a traceback and exit with status 2; outputs are staged and land only when complete.
+Set ``IKAROS_DEBUG=1`` to see tracebacks of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ikaros.errors import IkarosError, InputError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ikaros",
+    help="Prognostic-biomarker survival analysis for multiple myeloma.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guard(func: F) -> F:
+    """Turn ikaros errors into one message and a non-zero exit; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IkarosError as exc:
+            err.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; no output written")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("IKAROS_DEBUG"):
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                "No output was written. This is a bug in ikaros; please report it with the "
+                "command line (set IKAROS_DEBUG=1 to see the traceback).",
+                soft_wrap=True,
+            )
+            raise typer.Exit(70) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_map(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        canonical, sep, column = item.partition("=")
+        if not sep or not canonical.strip() or not column.strip():
+            raise InputError(
+                f"--map {item!r} is not of the form CANONICAL=COLUMN",
+                remedy="write e.g. --map patient_id=PatientID",
+            )
+        mapping[canonical.strip()] = column.strip()
+    return mapping
+
+
+def _fmt_p(p: float | None) -> str:
+    if p is None or p != p:
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _fmt_pct(s: float | None) -> str:
+    return "n/a" if s is None else f"{100 * s:.0f}%"
+
+
+def _summary_table(results: Any) -> Table:
+    lm = results.options.landmark
+    table = Table(title=f"ikaros: lowest quartile (Q1) vs Q2-4, {lm:g}-month landmark")
+    for col in ("marker", "endpoint", "n", "events", f"S({lm:g}) Q1", f"S({lm:g}) Q2-4",
+                "log-rank p", "HR continuous (95% CI)", "p", "HR Q2-4 vs Q1", "adj. HR"):
+        table.add_column(col, justify="left" if col in ("marker", "endpoint") else "right")
+    for a in results.analyses:
+        c = a.cox_continuous
+        g = a.cox_group.terms[f"{a.marker} Q2-4 vs Q1"]
+        firth = " F" if a.cox_group.method == "firth" else ""
+        adj = "-"
+        if a.cox_multivariable is not None:
+            t = a.cox_multivariable.terms[a.marker]
+            adj = f"{t.hr:.2f} (p {_fmt_p(t.p)})"
+        table.add_row(
+            a.marker, a.endpoint, str(a.n), str(a.events),
+            _fmt_pct(a.groups["Q1"].landmark.survival), _fmt_pct(a.groups["Q2-4"].landmark.survival),
+            _fmt_p(a.logrank.p), f"{c.hr:.2f} ({c.lower:.2f}-{c.upper:.2f})", _fmt_p(c.p),
+            f"{g.hr:.2f}{firth}", adj,
+        )
+    return table
+
+
+def _run_and_write(cohort: Any, options: Any, out: Path, quiet: bool, extra: dict[str, str]) -> Any:
+    from rich.progress import Progress
+
+    from ikaros.files import staged_output
+    from ikaros.results import to_json
+    from ikaros.study import run_study
+
+    command = shlex.join(["ikaros", *sys.argv[1:]])
+    n_steps = len(options.markers) * len(options.endpoints)
+    with Progress(console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("analysing", total=n_steps)
+
+        def step(label: str) -> None:
+            bar.update(task, description=label, advance=0)
+            bar.advance(task)
+
+        results = run_study(cohort, options, progress=step, command=command)
+    with staged_output(out) as stage:
+        for name, text in extra.items():
+            stage.write_text(name, text)
+        stage.write_text("results.json", to_json(results))
+    return results
+
+
+@app.command()
+@_guard
+def analyze(
+    cohort: Annotated[Path, typer.Argument(help="Clinical table: CSV, TSV, XLSX or Parquet.")],
+    marker: Annotated[list[str], typer.Option("--marker", "-m", help="Marker column (repeat).")],
+    endpoint: Annotated[list[str], typer.Option("--endpoint", "-e", help="Endpoint E (E_time, E_event).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    covariate: Annotated[list[str] | None, typer.Option("--covariate", "-c", help="Extra covariate for the multivariable Cox models (repeat).")] = None,
+    transform: Annotated[str, typer.Option(help="Marker scale in Cox models: none or log2.")] = "none",
+    landmark: Annotated[float, typer.Option(help="Landmark time in months.")] = 36.0,
+    time_unit: Annotated[str, typer.Option("--time-unit", help="Unit of the time columns: days, months or years.")] = "months",
+    map_: Annotated[list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")] = None,
+    firth: Annotated[str, typer.Option(help="Firth penalty: auto, never or always.")] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
+) -> None:
+    """Run the study analysis on a cohort and write OUT/results.json."""
+    from ikaros.cohort import load_cohort
+    from ikaros.study import StudyOptions
+
+    options = StudyOptions(
+        markers=tuple(marker), endpoints=tuple(endpoint), covariates=tuple(covariate or ()),
+        transform=transform, landmark=landmark, firth=firth,
+    )
+    data = load_cohort(cohort, markers=options.markers, endpoints=options.endpoints,
+                       covariates=options.covariates, mapping=_parse_map(map_ or []),
+                       time_unit=time_unit)
+    results = _run_and_write(data, options, out, quiet, {})
+    if not quiet:
+        Console().print(_summary_table(results))
+        for w in results.warnings:
+            err.print(f"[yellow]note:[/] {w}")
+        Console().print(f"results written to {out / 'results.json'}")
+
+
+@app.command()
+@_guard
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("ikaros-demo"),
+    seed: Annotated[int | None, typer.Option(help="Simulate another cohort with this seed.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Analyse the embedded, simulated DSMM-XII-like cohort and compare with the paper."""
+    from ikaros.cohort import cohort_from_frame
+    from ikaros.published import compare_with_paper
+    from ikaros.simulate import DEMO_SEED, simulate_cohort
+    from ikaros.study import StudyOptions
+
+    used_seed = DEMO_SEED if seed is None else seed
+    frame = simulate_cohort(used_seed)
+    markers = ("IKZF1", "IKZF3", "CRBN", "BSG")
+    options = StudyOptions(markers=markers, endpoints=("pfs", "os"), seed=used_seed)
+    csv = frame.to_csv(index=False, lineterminator="\n")
+    cohort = cohort_from_frame(frame.astype(str).where(frame.notna(), None),
+                               source=f"simulated DSMM XII-like cohort (seed {used_seed})",
+                               markers=markers, endpoints=options.endpoints)
+    results = _run_and_write(cohort, options, out, quiet, {"demo_cohort.csv": csv})
+    if quiet:
+        return
+    console = Console()
+    console.print(_summary_table(results))
+    table = Table(title="Kronke et al., Leukemia 2017 vs this simulated cohort")
+    for col in ("quantity", "paper", "this cohort", "note"):
+        table.add_column(col)
+    for row in compare_with_paper(results):
+        table.add_row(row.quantity, row.published, row.reproduced or "n/a", row.note)
+    console.print(table)
+    for w in results.warnings:
+        err.print(f"[yellow]note:[/] {w}")
+    console.print(f"cohort and results written to {out}/ (demo_cohort.csv, results.json)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,536 @@
+"""Clinical cohort tables: loading, validation in one place, and the :class:`Cohort` object.
+
+Canonical columns
+-----------------
+``patient_id``
+    Unique patient identifier (required).
+``E_time``, ``E_event``
+    For every endpoint ``E`` (``pfs``, ``os``, any name): follow-up time and 0/1 event
+    indicator. Times are converted to months from ``time_unit``. A patient with both missing is
+    not evaluable for ``E`` and is excluded from its analyses (and counted); one of the two
+    missing is an error.
+markers
+    Numeric columns named by the user (gene symbols); missing values exclude the patient from
+    that marker's analyses (complete case, counted).
+``del17p``, ``t_4_14``, ``t_14_16``
+    Optional 0/1 cytogenetic abnormalities. ``cyto_high_risk`` is derived as any of them (missing
+    only when all three are missing); a file may instead give ``cyto_high_risk`` directly.
+``iss``
+    Optional ISS stage, 1-3 or I-III.
+``best_response``
+    Optional IMWG response code: sCR, CR, VGPR, PR, MR, SD, PD.
+covariates
+    Any other column named with ``--covariate``: numeric, or text with exactly two values.
+
+Every problem raises :class:`ikaros.errors.InputError` naming the file, row, column, value and
+remedy. Row numbers count the header as row 1, as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ikaros.errors import InputError
+from ikaros.files import read_table, sha256_file
+
+__all__ = [
+    "CYTO_COLUMNS",
+    "RESPONSE_CODES",
+    "TIME_UNITS",
+    "Cohort",
+    "cohort_from_frame",
+    "load_cohort",
+]
+
+CYTO_COLUMNS: tuple[str, ...] = ("del17p", "t_4_14", "t_14_16")
+RESPONSE_CODES: tuple[str, ...] = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD")
+#: months per unit
+TIME_UNITS: dict[str, float] = {"days": 12.0 / 365.25, "months": 1.0, "years": 12.0}
+_ISS = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
+_RESERVED = {"patient_id", "iss", "best_response", "cyto_high_risk", *CYTO_COLUMNS}
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A validated cohort.
+
+    Attributes
+    ----------
+    data
+        One row per patient; ``patient_id`` (str), ``E_time`` (float, months), ``E_event``
+        (float 0/1 or NaN), markers and covariates (float), ``cyto_high_risk`` (float 0/1/NaN),
+        ``iss`` (float 1-3/NaN), ``best_response`` (str/None). The index holds the source row
+        numbers.
+    source
+        Where the data came from (file path or a description).
+    sha256
+        SHA-256 of the source file, if there was one.
+    endpoints, markers, covariates
+        Names of the validated endpoints, marker columns and extra covariates.
+    time_unit
+        Unit of the times in the source; ``data`` holds months.
+    """
+
+    data: pd.DataFrame
+    source: str
+    endpoints: tuple[str, ...]
+    markers: tuple[str, ...]
+    covariates: tuple[str, ...] = ()
+    sha256: str | None = None
+    time_unit: str = "months"
+    column_map: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    @property
+    def has_cytogenetics(self) -> bool:
+        return "cyto_high_risk" in self.data and bool(self.data["cyto_high_risk"].notna().any())
+
+    def source_column(self, canonical: str) -> str:
+        """The column name as it appears in the source file."""
+        return self.column_map.get(canonical, canonical)
+
+    def complete(self, columns: Sequence[str]) -> tuple[pd.DataFrame, int]:
+        """Rows with no missing value in ``columns``, and the number excluded."""
+        sub = self.data.dropna(subset=list(columns))
+        return sub, self.n - len(sub)
+
+
+def _bad(
+    problem: str, file: str, row: object, column: str, value: object, remedy: str, extra: int = 0
+) -> InputError:
+    more = f"; {extra} more row(s) in this column have the same problem" if extra else ""
+    return InputError(
+        problem + more,
+        file=file,
+        row=int(row),  # type: ignore[call-overload]
+        column=column,
+        value=value,
+        remedy=remedy,
+        has_value=True,
+    )
+
+
+def _numeric(
+    series: pd.Series, *, file: str, column: str, what: str, remedy: str
+) -> pd.Series:
+    """Parse text cells to float; missing stays NaN; anything unparseable is an error."""
+    text = series.astype(object)
+    present = text.notna()
+    parsed = pd.to_numeric(text.where(present), errors="coerce")
+    bad = present & (parsed.isna() | ~np.isfinite(parsed.astype(float)))
+    if bad.any():
+        rows = bad[bad].index
+        return_err = _bad(
+            f"{what} is not a finite number",
+            file,
+            rows[0],
+            column,
+            text.loc[rows[0]],
+            remedy,
+            len(rows) - 1,
+        )
+        raise return_err
+    return parsed.astype(float)
+
+
+def _binary(series: pd.Series, *, file: str, column: str, what: str, remedy: str) -> pd.Series:
+    values = _numeric(series, file=file, column=column, what=what, remedy=remedy)
+    bad = values.notna() & ~values.isin([0.0, 1.0])
+    if bad.any():
+        rows = bad[bad].index
+        raise _bad(
+            f"{what} must be 0 or 1",
+            file,
+            rows[0],
+            column,
+            series.loc[rows[0]],
+            remedy,
+            len(rows) - 1,
+        )
+    return values
+
+
+def _apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str], file: str) -> pd.DataFrame:
+    rename = {}
+    for canonical, source in mapping.items():
+        if source not in frame.columns:
+            raise InputError(
+                f"column mapping {canonical}={source}: the file has no column {source!r}",
+                file=file,
+                remedy=f"use one of the file's columns: {', '.join(map(str, frame.columns))}",
+            )
+        if canonical in frame.columns and canonical != source:
+            raise InputError(
+                f"column mapping {canonical}={source}: the file already has a column {canonical!r}",
+                file=file,
+                remedy="map onto a name the file does not use, or drop the mapping",
+            )
+        rename[source] = canonical
+    return frame.rename(columns=rename)
+
+
+def _endpoint_names(frame: pd.DataFrame) -> list[str]:
+    names = []
+    for col in frame.columns:
+        m = re.fullmatch(r"(.+)_time", str(col))
+        if m:
+            names.append(m.group(1))
+    return names
+
+
+def _check_ids(frame: pd.DataFrame, file: str) -> pd.Series:
+    if "patient_id" not in frame.columns:
+        raise InputError(
+            "no 'patient_id' column",
+            file=file,
+            row=1,
+            remedy="name the identifier column patient_id, or map it with --map patient_id=COLUMN",
+        )
+    ids = frame["patient_id"]
+    missing = ids.isna()
+    if missing.any():
+        raise _bad(
+            "patient_id is missing",
+            file,
+            missing[missing].index[0],
+            "patient_id",
+            "",
+            "give every patient an identifier or delete the row",
+        )
+    dup = ids.duplicated(keep="first")
+    if dup.any():
+        row = dup[dup].index[0]
+        first = ids.index[ids == ids.loc[row]][0]
+        raise _bad(
+            f"duplicate patient_id (first seen in row {first})",
+            file,
+            row,
+            "patient_id",
+            ids.loc[row],
+            "each patient must appear once; merge or remove the duplicate row",
+        )
+    return ids.astype(str)
+
+
+def _check_endpoint(
+    frame: pd.DataFrame, name: str, file: str, scale: float
+) -> tuple[pd.Series, pd.Series]:
+    tcol, ecol = f"{name}_time", f"{name}_event"
+    for col in (tcol, ecol):
+        if col not in frame.columns:
+            raise InputError(
+                f"endpoint {name!r} needs the columns {tcol!r} and {ecol!r}; {col!r} is missing",
+                file=file,
+                row=1,
+                remedy=f"add {col!r} or map it with --map {col}=COLUMN",
+            )
+    time = _numeric(
+        frame[tcol], file=file, column=tcol, what="time", remedy="enter the follow-up time as a number"
+    )
+    event = _binary(
+        frame[ecol],
+        file=file,
+        column=ecol,
+        what="event indicator",
+        remedy="code 1 = event observed, 0 = censored",
+    )
+    neg = time < 0
+    if neg.any():
+        rows = neg[neg].index
+        raise _bad(
+            "time is negative",
+            file,
+            rows[0],
+            tcol,
+            frame.loc[rows[0], tcol],
+            "times are durations from the time origin and must be >= 0",
+            len(rows) - 1,
+        )
+    only_one = time.isna() != event.isna()
+    if only_one.any():
+        row = only_one[only_one].index[0]
+        col, val = (tcol, "") if pd.isna(time.loc[row]) else (ecol, "")
+        raise _bad(
+            f"{col} is missing while the other {name} column is given",
+            file,
+            row,
+            col,
+            val,
+            f"give both {tcol} and {ecol}, or leave both empty if the patient is not evaluable",
+        )
+    if time.notna().sum() == 0:
+        raise InputError(
+            f"endpoint {name!r} has no patient with a time",
+            file=file,
+            column=tcol,
+            remedy="fill in the follow-up times",
+        )
+    return time * scale, event
+
+
+def _derive_cyto(
+    frame: pd.DataFrame, file: str
+) -> tuple[pd.Series | None, dict[str, pd.Series]]:
+    present = [c for c in CYTO_COLUMNS if c in frame.columns]
+    parts = {
+        c: _binary(
+            frame[c],
+            file=file,
+            column=c,
+            what="cytogenetic abnormality",
+            remedy="code 1 = present, 0 = absent, empty = not tested",
+        )
+        for c in present
+    }
+    direct = None
+    if "cyto_high_risk" in frame.columns:
+        direct = _binary(
+            frame["cyto_high_risk"],
+            file=file,
+            column="cyto_high_risk",
+            what="cytogenetic risk",
+            remedy="code 1 = high risk, 0 = standard risk",
+        )
+    if not parts:
+        return direct, parts
+    table = pd.DataFrame(parts)
+    derived = table.max(axis=1, skipna=True)  # any abnormality present
+    derived[table.isna().all(axis=1)] = np.nan
+    if direct is not None:
+        clash = direct.notna() & derived.notna() & (direct != derived)
+        if clash.any():
+            row = clash[clash].index[0]
+            raise _bad(
+                f"cyto_high_risk disagrees with {', '.join(present)}",
+                file,
+                row,
+                "cyto_high_risk",
+                frame.loc[row, "cyto_high_risk"],
+                "drop the cyto_high_risk column; ikaros derives it from the abnormalities",
+            )
+    return derived, parts
+
+
+def _parse_codes(
+    frame: pd.DataFrame, column: str, codes: Mapping[str, object], file: str, remedy: str
+) -> pd.Series:
+    raw = frame[column]
+    lookup = {k.upper(): v for k, v in codes.items()}
+    out = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+    bad_rows = []
+    for row, value in raw.items():
+        if value is None:
+            continue
+        key = str(value).strip().upper()
+        key = re.sub(r"^(ISS|STAGE)\s*", "", key)
+        if key.endswith(".0"):
+            key = key[:-2]
+        if key in lookup:
+            out.loc[row] = lookup[key]
+        else:
+            bad_rows.append(row)
+    if bad_rows:
+        raise _bad(
+            f"unknown {column} code",
+            file,
+            bad_rows[0],
+            column,
+            raw.loc[bad_rows[0]],
+            remedy,
+            len(bad_rows) - 1,
+        )
+    return out
+
+
+def _covariate(frame: pd.DataFrame, name: str, file: str) -> pd.Series:
+    values = frame[name]
+    present = values.dropna()
+    parsed = pd.to_numeric(present, errors="coerce")
+    if parsed.notna().all():
+        return _numeric(values, file=file, column=name, what="covariate", remedy="")
+    levels = sorted(present.astype(str).unique())
+    if len(levels) == 2:
+        # text with two values: indicator of the second level in sorted order
+        return values.map(lambda v: np.nan if v is None else float(str(v) == levels[1]))
+    bad_row = parsed[parsed.isna()].index[0]
+    raise _bad(
+        f"covariate {name!r} is neither numeric nor a two-level factor ({len(levels)} levels)",
+        file,
+        bad_row,
+        name,
+        values.loc[bad_row],
+        "code it numerically or as indicator (0/1) columns",
+    )
+
+
+def cohort_from_frame(
+    frame: pd.DataFrame,
+    *,
+    source: str = "<data frame>",
+    markers: Sequence[str] = (),
+    endpoints: Sequence[str] | None = None,
+    covariates: Sequence[str] = (),
+    mapping: Mapping[str, str] | None = None,
+    time_unit: str = "months",
+    sha256: str | None = None,
+) -> Cohort:
+    """Validate a table of text (or numeric) cells and build a :class:`Cohort`.
+
+    Parameters are as for :func:`load_cohort`; ``frame``'s index is taken as the row numbers
+    used in messages (a fresh RangeIndex is renumbered from 2, as a spreadsheet shows rows).
+    """
+    if time_unit not in TIME_UNITS:
+        raise InputError(
+            f"unknown time unit {time_unit!r}",
+            remedy=f"use one of {', '.join(TIME_UNITS)}",
+        )
+    file = source
+    frame = frame.copy()
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0:
+        frame.index = frame.index + 2
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.astype(object).where(frame.notna(), None)
+    mapping = dict(mapping or {})
+    if mapping:
+        frame = _apply_mapping(frame, mapping, file)
+    ids = _check_ids(frame, file)
+    available = _endpoint_names(frame)
+    wanted = list(endpoints) if endpoints is not None else available
+    if not wanted:
+        raise InputError(
+            "no endpoint columns found",
+            file=file,
+            row=1,
+            remedy="add E_time and E_event columns for each endpoint E (e.g. pfs_time, pfs_event)",
+        )
+    data = pd.DataFrame({"patient_id": ids}, index=frame.index)
+    scale = TIME_UNITS[time_unit]
+    for name in wanted:
+        if f"{name}_time" not in frame.columns and f"{name}_event" not in frame.columns:
+            raise InputError(
+                f"endpoint {name!r} not found",
+                file=file,
+                row=1,
+                remedy=(
+                    f"the file has endpoints {available}" if available else "add its columns"
+                )
+                + f"; expected columns {name}_time and {name}_event",
+            )
+        data[f"{name}_time"], data[f"{name}_event"] = _check_endpoint(frame, name, file, scale)
+    for marker in markers:
+        if marker not in frame.columns:
+            raise InputError(
+                f"marker column {marker!r} not found",
+                file=file,
+                row=1,
+                remedy="check the spelling (case matters) or map it with --map",
+            )
+        if marker in _RESERVED or marker in data.columns:
+            raise InputError(
+                f"{marker!r} is a reserved column and cannot be a marker",
+                file=file,
+                remedy="name a marker column",
+            )
+        data[marker] = _numeric(
+            frame[marker],
+            file=file,
+            column=marker,
+            what="marker value",
+            remedy="enter expression as a number (decimal point, no units); leave empty if missing",
+        )
+    cyto, parts = _derive_cyto(frame, file)
+    if cyto is not None:
+        data["cyto_high_risk"] = cyto
+    for name, values in parts.items():
+        data[name] = values
+    if "iss" in frame.columns:
+        data["iss"] = _parse_codes(
+            frame, "iss", _ISS, file, "use ISS stage 1, 2, 3 (or I, II, III)"
+        ).astype(float)
+    if "best_response" in frame.columns:
+        data["best_response"] = _parse_codes(
+            frame,
+            "best_response",
+            {c: c for c in RESPONSE_CODES},
+            file,
+            f"use an IMWG response code: {', '.join(RESPONSE_CODES)}",
+        )
+    for cov in covariates:
+        if cov in data.columns:
+            continue
+        if cov not in frame.columns:
+            raise InputError(
+                f"covariate column {cov!r} not found",
+                file=file,
+                row=1,
+                remedy="check the spelling or map it with --map",
+            )
+        data[cov] = _covariate(frame, cov, file)
+    return Cohort(
+        data=data,
+        source=source,
+        endpoints=tuple(wanted),
+        markers=tuple(markers),
+        covariates=tuple(covariates),
+        sha256=sha256,
+        time_unit=time_unit,
+        column_map=mapping,
+    )
+
+
+def load_cohort(
+    path: str | os.PathLike[str],
+    *,
+    markers: Sequence[str] = (),
+    endpoints: Sequence[str] | None = None,
+    covariates: Sequence[str] = (),
+    mapping: Mapping[str, str] | None = None,
+    time_unit: str = "months",
+) -> Cohort:
+    """Read and validate a clinical table (CSV, TSV, XLSX or Parquet).
+
+    Parameters
+    ----------
+    path
+        The file; it is only read.
+    markers
+        Marker columns to validate as numeric.
+    endpoints
+        Endpoint names to validate (default: every ``E`` with an ``E_time`` column).
+    covariates
+        Extra covariate columns.
+    mapping
+        Canonical name -> column name in the file, e.g. ``{"patient_id": "ID"}``.
+    time_unit
+        Unit of the time columns: ``days``, ``months`` or ``years``.
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    InputError
+        On the first problem found, naming file, row, column, value and remedy.
+    """
+    frame = read_table(path, what="cohort")
+    return cohort_from_frame(
+        frame,
+        source=str(Path(path)),
+        markers=markers,
+        endpoints=endpoints,
+        covariates=covariates,
+        mapping=mapping,
+        time_unit=time_unit,
+        sha256=sha256_file(path),
+    )

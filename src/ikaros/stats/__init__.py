@@ -1,0 +1,1 @@
+"""Survival statistics: one module per method family."""

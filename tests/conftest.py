@@ -1,0 +1,83 @@
+"""Shared fixtures: paths, the real public cohorts prepared as the R reference scripts do."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "tests" / "reference"
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("IKAROS_SHARED_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
+def require_shared() -> Path:
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"shared data not found at {path} (set IKAROS_SHARED_DATA)")
+    return path
+
+
+@cache
+def golden(name: str) -> dict:
+    return json.loads((REFERENCE / name / "golden.json").read_text())
+
+
+@cache
+def _gse24080() -> pd.DataFrame:
+    return pd.read_csv(shared_data_dir() / "gse24080" / "clinical.tsv", sep="\t")
+
+
+@cache
+def _commpass() -> pd.DataFrame:
+    """CoMMpass OS (months) merged with baseline CD138+ expression, as make_golden.R does."""
+    base = shared_data_dir() / "commpass"
+    clin = pd.read_csv(base / "clinical.csv")
+    dead = clin["vital_status"] == "Dead"
+    days = np.where(dead, clin["days_to_death"], clin["days_to_last_follow_up"])
+    clin = clin.assign(os_time=days / 30.4375, os_event=dead.astype(int))
+    clin = clin[clin["os_time"].notna() & (clin["os_time"] >= 0)]
+    clin["iss"] = clin["iss_stage"].map({"I": 1.0, "II": 2.0, "III": 3.0})
+    expr = pd.read_csv(base / "expression_100genes_log2fpkm.csv", index_col=0)
+    cols = sorted(c for c in expr.columns if "_1_BM_" in c)
+    patient = ["_".join(c.split("_")[:2]) for c in cols]
+    frame = expr[cols].T
+    frame.index = patient
+    frame = frame[~frame.index.duplicated(keep="first")]
+    merged = clin.merge(frame, left_on="bcr_patient_barcode", right_index=True, how="inner")
+    return merged.reset_index(drop=True)
+
+
+@pytest.fixture
+def gse24080() -> pd.DataFrame:
+    require_shared()
+    return _gse24080().copy()
+
+
+@pytest.fixture
+def commpass_full() -> pd.DataFrame:
+    """All CoMMpass patients with a valid OS time (no expression)."""
+    require_shared()
+    base = shared_data_dir() / "commpass"
+    clin = pd.read_csv(base / "clinical.csv")
+    dead = clin["vital_status"] == "Dead"
+    days = np.where(dead, clin["days_to_death"], clin["days_to_last_follow_up"])
+    clin = clin.assign(os_time=days / 30.4375, os_event=dead.astype(int))
+    clin = clin[clin["os_time"].notna() & (clin["os_time"] >= 0)].copy()
+    clin["iss"] = clin["iss_stage"].map({"I": 1.0, "II": 2.0, "III": 3.0})
+    return clin.reset_index(drop=True)
+
+
+@pytest.fixture
+def commpass() -> pd.DataFrame:
+    require_shared()
+    return _commpass().copy()
