@@ -84,24 +84,38 @@ def _fmt_pct(s: float | None) -> str:
     return "n/a" if s is None else f"{100 * s:.0f}%"
 
 
+def _out() -> Console:
+    """Console for results: at least 120 columns wide, also when piped to a file."""
+    probe = Console()
+    return Console(width=max(probe.width, 120)) if not probe.is_terminal else probe
+
+
+def _per_sd(c: Any) -> str:
+    if c.hr_per_sd is None:
+        return f"{c.hr:.2f} ({c.lower:.2f}-{c.upper:.2f}) per unit"
+    return f"{c.hr_per_sd:.2f} ({c.lower_per_sd:.2f}-{c.upper_per_sd:.2f})"
+
+
 def _summary_table(results: Any) -> Table:
     lm = results.options.landmark
-    table = Table(title=f"ikaros: lowest quartile (Q1) vs Q2-4, {lm:g}-month landmark")
-    for col in ("marker", "endpoint", "n", "events", f"S({lm:g}) Q1", f"S({lm:g}) Q2-4",
-                "log-rank p", "HR continuous (95% CI)", "p", "HR Q2-4 vs Q1", "adj. HR"):
+    table = Table(title=f"Lowest quartile (Q1) vs Q2-4: survival at {lm:g} months, log-rank, Cox")
+    heads = ("marker", "endpoint", "n/events", "Q1", "Q2-4", "log-rank p",
+             "HR per SD (95% CI)", "p", "HR Q2-4 vs Q1", "adjusted HR, p")
+    for col in heads:
         table.add_column(col, justify="left" if col in ("marker", "endpoint") else "right")
     for a in results.analyses:
         c = a.cox_continuous
         g = a.cox_group.terms[f"{a.marker} Q2-4 vs Q1"]
-        firth = " F" if a.cox_group.method == "firth" else ""
+        firth = " (Firth)" if a.cox_group.method == "firth" else ""
         adj = "-"
         if a.cox_multivariable is not None:
             t = a.cox_multivariable.terms[a.marker]
-            adj = f"{t.hr:.2f} (p {_fmt_p(t.p)})"
+            adj = f"{t.hr:.2f}, {_fmt_p(t.p)}"
         table.add_row(
-            a.marker, a.endpoint, str(a.n), str(a.events),
-            _fmt_pct(a.groups["Q1"].landmark.survival), _fmt_pct(a.groups["Q2-4"].landmark.survival),
-            _fmt_p(a.logrank.p), f"{c.hr:.2f} ({c.lower:.2f}-{c.upper:.2f})", _fmt_p(c.p),
+            a.marker, a.endpoint, f"{a.n}/{a.events}",
+            _fmt_pct(a.groups["Q1"].landmark.survival),
+            _fmt_pct(a.groups["Q2-4"].landmark.survival),
+            _fmt_p(a.logrank.p), _per_sd(c), _fmt_p(c.p),
             f"{g.hr:.2f}{firth}", adj,
         )
     return table
@@ -159,10 +173,10 @@ def analyze(
                        time_unit=time_unit)
     results = _run_and_write(data, options, out, quiet, {})
     if not quiet:
-        Console().print(_summary_table(results))
+        _out().print(_summary_table(results))
         for w in results.warnings:
             err.print(f"[yellow]note:[/] {w}")
-        Console().print(f"results written to {out / 'results.json'}")
+        _out().print(f"results written to {out / 'results.json'}")
 
 
 @app.command()
@@ -189,7 +203,7 @@ def demo(
     results = _run_and_write(cohort, options, out, quiet, {"demo_cohort.csv": csv})
     if quiet:
         return
-    console = Console()
+    console = _out()
     console.print(_summary_table(results))
     table = Table(title="Kronke et al., Leukemia 2017 vs this simulated cohort")
     for col in ("quantity", "paper", "this cohort", "note"):
@@ -200,6 +214,51 @@ def demo(
     for w in results.warnings:
         err.print(f"[yellow]note:[/] {w}")
     console.print(f"cohort and results written to {out}/ (demo_cohort.csv, results.json)")
+
+
+@app.command()
+@_guard
+def qpcr(
+    ct_table: Annotated[Path, typer.Argument(help="Long Ct table: sample, gene, ct[, replicate, efficiency].")],
+    reference: Annotated[list[str], typer.Option("--reference", "-r", help="Reference gene (repeat for several).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    method: Annotated[str, typer.Option(help="delta_ct, delta_delta_ct or pfaffl.")] = "delta_ct",
+    calibrator: Annotated[str | None, typer.Option(help="Calibrator sample (delta_delta_ct, pfaffl).")] = None,
+    undetermined: Annotated[str, typer.Option(help="Undetermined Ct policy: drop, max or error.")] = "drop",
+    max_ct: Annotated[float, typer.Option("--max-ct", help="Cycle limit used by --undetermined max.")] = 40.0,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="Column mapping NAME=COLUMN (repeat).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Turn RQ-PCR Ct values into relative expression (OUT/expression.csv, OUT/qc.csv).
+
+    expression.csv has a patient_id column and one column per target gene, ready to merge
+    into the clinical table.
+    """
+    from ikaros.files import staged_output
+    from ikaros.qpcr import load_ct_table, relative_expression
+
+    if method not in ("delta_ct", "delta_delta_ct", "pfaffl"):
+        raise InputError(f"unknown --method {method!r}",
+                         remedy="use delta_ct, delta_delta_ct or pfaffl")
+    if undetermined not in ("drop", "max", "error"):
+        raise InputError(f"unknown --undetermined {undetermined!r}", remedy="use drop, max or error")
+    table = load_ct_table(ct_table, mapping=_parse_map(map_ or []))
+    result = relative_expression(
+        table, reference_genes=reference, calibrator=calibrator, method=method,  # type: ignore[arg-type]
+        undetermined=undetermined, max_ct=max_ct, source=str(ct_table),  # type: ignore[arg-type]
+    )
+    with staged_output(out) as stage:
+        stage.write_text("expression.csv",
+                         result.to_cohort_columns().to_csv(index=False, lineterminator="\n"))
+        stage.write_text("qc.csv", result.qc.to_csv(index=False, lineterminator="\n"))
+    if not quiet:
+        flagged = int(result.qc["sd_high"].sum()) if "sd_high" in result.qc else 0
+        _out().print(f"{result.method}\n{len(result.expression)} samples x "
+                     f"{result.expression.shape[1]} target genes; {flagged} sample-gene pairs "
+                     f"with replicate SD above 0.5 Ct (see qc.csv)")
+        for note in result.notes:
+            err.print(f"[yellow]note:[/] {note}")
+        _out().print(f"written to {out}/ (expression.csv, qc.csv)")
 
 
 def main() -> None:
