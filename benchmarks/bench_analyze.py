@@ -61,7 +61,9 @@ def _lifelines_loop(frame) -> None:  # type: ignore[no-untyped-def]
             multivariate_logrank_test(t, g4, ev)
             base = {"T": t, "E": ev}
             models = [
-                {"x": x}, {"high": (~low).astype(int)}, {"x": x, "cyto": d.cyto},
+                {"x": x},
+                {"high": (~low).astype(int)},
+                {"x": x, "cyto": d.cyto},
                 {"high": (~low).astype(int), "cyto": d.cyto},
                 {"x": x, "cyto": d.cyto, "xc": x * d.cyto},
             ]
@@ -119,26 +121,40 @@ def main() -> None:
 
         r_inside = r_whole = None
         if shutil.which("Rscript"):
-            rcmd = ["Rscript", str(HERE / "analyze_equivalent.R"), str(cohort_csv),
-                    str(args.repeats)]
+            rcmd = [
+                "Rscript",
+                str(HERE / "analyze_equivalent.R"),
+                str(cohort_csv),
+                str(args.repeats),
+            ]
             out = subprocess.run(rcmd, check=True, capture_output=True, text=True)
             r_inside = float(out.stdout.strip().splitlines()[-1])
-            r_whole = _wall(["Rscript", str(HERE / "analyze_equivalent.R"), str(cohort_csv),
-                             "1"], max(1, args.repeats // 2))
+            r_whole = _wall(
+                ["Rscript", str(HERE / "analyze_equivalent.R"), str(cohort_csv), "1"],
+                max(1, args.repeats // 2),
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"cohort: 60 patients, {len(MARKERS)} markers x {len(ENDPOINTS)} endpoints; "
-          f"median of {args.repeats} runs")
+    print(
+        f"cohort: 60 patients, {len(MARKERS)} markers x {len(ENDPOINTS)} endpoints; "
+        f"median of {args.repeats} runs"
+    )
     print(f"ikaros analyze, whole command (new process):   {whole:7.3f} s   (target < 5 s)")
     print(f"ikaros run_study, analysis only (in process):  {study:7.3f} s")
-    print(f"lifelines loop, core computations (in process):{lifelines_t:7.3f} s   "
-          f"ratio lifelines / ikaros analysis = {lifelines_t / study:.2f}")
+    print(
+        f"lifelines loop, core computations (in process):{lifelines_t:7.3f} s   "
+        f"ratio lifelines / ikaros analysis = {lifelines_t / study:.2f}"
+    )
     if r_inside is not None and r_whole is not None:
-        print(f"R survival, core computations (inside R):      {r_inside:7.3f} s   "
-              f"ratio R / ikaros analysis = {r_inside / study:.2f}")
-        print(f"R survival, whole Rscript process (1 run):     {r_whole:7.3f} s   "
-              f"ratio R / ikaros whole = {r_whole / whole:.2f}")
+        print(
+            f"R survival, core computations (inside R):      {r_inside:7.3f} s   "
+            f"ratio R / ikaros analysis = {r_inside / study:.2f}"
+        )
+        print(
+            f"R survival, whole Rscript process (1 run):     {r_whole:7.3f} s   "
+            f"ratio R / ikaros whole = {r_whole / whole:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -35,12 +35,27 @@ def test_demo_writes_results_for_four_markers_and_two_endpoints(demo_dir: Path) 
     assert (demo_dir / "demo_cohort.csv").is_file()
     data = json.loads((demo_dir / "results.json").read_text())
     a = data["analyses"][0]
-    for key in ("marker", "endpoint", "transform", "n", "events", "quartiles", "groups",
-                "logrank", "cox_continuous", "cox_multivariable"):
+    for key in (
+        "marker",
+        "endpoint",
+        "transform",
+        "n",
+        "events",
+        "quartiles",
+        "groups",
+        "logrank",
+        "cox_continuous",
+        "cox_multivariable",
+    ):
         assert key in a
     for g in ("Q1", "Q2-4"):
-        assert set(a["groups"][g]["landmark"]) >= {"time", "survival", "lower", "upper",
-                                                   "ci_method"}
+        assert set(a["groups"][g]["landmark"]) >= {
+            "time",
+            "survival",
+            "lower",
+            "upper",
+            "ci_method",
+        }
     assert set(a["logrank"]) >= {"statistic", "df", "p"}
     assert set(a["cox_continuous"]) >= {"hr", "lower", "upper", "p"}
     assert a["marker"] in a["cox_multivariable"]["terms"]
@@ -58,8 +73,9 @@ def test_analyze_is_deterministic_byte_for_byte(tmp_path: Path) -> None:
     texts = []
     for run in ("a", "b"):
         out = tmp_path / run
-        r = runner.invoke(app, ["analyze", str(cohort), "-m", "IKZF1", "-e", "pfs", "-q",
-                                "--out", str(out)])
+        r = runner.invoke(
+            app, ["analyze", str(cohort), "-m", "IKZF1", "-e", "pfs", "-q", "--out", str(out)]
+        )
         assert r.exit_code == 0, r.output
         texts.append((out / "results.json").read_bytes())
     assert texts[0] == texts[1]
@@ -72,10 +88,29 @@ def test_analyze_with_mapping_days_and_covariate(tmp_path: Path) -> None:
     path = tmp_path / "c.xlsx"
     frame.to_excel(path, index=False)
     out = tmp_path / "o"
-    r = runner.invoke(app, ["analyze", str(path), "--map", "patient_id=ID",
-                            "--map", "IKZF1=ikaros_expr", "-m", "IKZF1", "-e", "pfs",
-                            "--time-unit", "days", "-c", "age", "--transform", "log2",
-                            "--out", str(out)])
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(path),
+            "--map",
+            "patient_id=ID",
+            "--map",
+            "IKZF1=ikaros_expr",
+            "-m",
+            "IKZF1",
+            "-e",
+            "pfs",
+            "--time-unit",
+            "days",
+            "-c",
+            "age",
+            "--transform",
+            "log2",
+            "--out",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     res = load_results(out)
     a = res.analysis("IKZF1", "pfs")
@@ -85,8 +120,9 @@ def test_analyze_with_mapping_days_and_covariate(tmp_path: Path) -> None:
     # times converted back to months: the landmark estimate equals the months-based run
     ref = tmp_path / "ref.csv"
     demo_cohort().to_csv(ref, index=False)
-    r2 = runner.invoke(app, ["analyze", str(ref), "-m", "IKZF1", "-e", "pfs", "-q",
-                             "--out", str(tmp_path / "o2")])
+    r2 = runner.invoke(
+        app, ["analyze", str(ref), "-m", "IKZF1", "-e", "pfs", "-q", "--out", str(tmp_path / "o2")]
+    )
     assert r2.exit_code == 0
     b = load_results(tmp_path / "o2").analysis("IKZF1", "pfs")
     assert a.groups["Q1"].landmark.survival == pytest.approx(b.groups["Q1"].landmark.survival)
@@ -95,15 +131,17 @@ def test_analyze_with_mapping_days_and_covariate(tmp_path: Path) -> None:
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
     cohort = tmp_path / "cohort.csv"
     demo_cohort().to_csv(cohort, index=False)
-    r = runner.invoke(app, ["analyze", str(cohort), "-m", "BSG", "-e", "os", "-q",
-                            "--out", str(tmp_path / "o")])
+    r = runner.invoke(
+        app, ["analyze", str(cohort), "-m", "BSG", "-e", "os", "-q", "--out", str(tmp_path / "o")]
+    )
     assert r.exit_code == 0 and r.output == ""
 
 
 def test_qpcr_command_writes_expression_ready_to_merge(tmp_path: Path) -> None:
     out = tmp_path / "q"
-    r = runner.invoke(app, ["qpcr", str(QPCR / "ct_basic.csv"), "-r", "GAPDH", "-r", "ACTB",
-                            "--out", str(out)])
+    r = runner.invoke(
+        app, ["qpcr", str(QPCR / "ct_basic.csv"), "-r", "GAPDH", "-r", "ACTB", "--out", str(out)]
+    )
     assert r.exit_code == 0, r.output
     expr = pd.read_csv(out / "expression.csv")
     assert expr.columns[0] == "patient_id"
@@ -112,8 +150,9 @@ def test_qpcr_command_writes_expression_ready_to_merge(tmp_path: Path) -> None:
 
 def test_qpcr_bad_table_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "q"
-    r = runner.invoke(app, ["qpcr", str(QPCR / "bad_ct_range.csv"), "-r", "GAPDH",
-                            "--out", str(out)])
+    r = runner.invoke(
+        app, ["qpcr", str(QPCR / "bad_ct_range.csv"), "-r", "GAPDH", "--out", str(out)]
+    )
     assert r.exit_code == 2
     assert "row 4" in r.output and "'ct'" in r.output and "Traceback" not in r.output
     assert not out.exists()

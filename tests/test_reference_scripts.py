@@ -47,7 +47,12 @@ def test_reference_script_reproduces_golden(name: str, tmp_path: Path) -> None:
     env = dict(os.environ, IKAROS_SHARED_DATA=str(shared_data_dir()))
     run = subprocess.run(
         ["Rscript", str(target / "make_golden.R")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     fresh = json.loads((target / "golden.json").read_text())

@@ -106,8 +106,12 @@ def test_log2_of_non_positive_marker_names_row_and_column() -> None:
 
 @pytest.mark.parametrize(
     ("opts", "pattern"),
-    [({"transform": "ln"}, "transform"), ({"landmark": -1.0}, "landmark"),
-     ({"firth": "maybe"}, "firth"), ({"conf_level": 1.5}, "conf_level")],
+    [
+        ({"transform": "ln"}, "transform"),
+        ({"landmark": -1.0}, "landmark"),
+        ({"firth": "maybe"}, "firth"),
+        ({"conf_level": 1.5}, "conf_level"),
+    ],
 )
 def test_invalid_options_are_rejected(opts: dict, pattern: str) -> None:
     with pytest.raises(InputError, match=pattern):

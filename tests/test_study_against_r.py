@@ -21,8 +21,12 @@ BY_ID = {c["id"]: c for k in ("km", "logrank", "trend", "cox", "cox_lrt") for c 
 
 def _results(transform: str) -> Results:
     path = require_shared() / "gse24080" / "clinical.tsv"
-    cohort = load_cohort(path, markers=("b2m_mg_l", "ldh"), endpoints=("efs", "os"),
-                         mapping={"patient_id": "patid", "cyto_high_risk": "cyto_abn"})
+    cohort = load_cohort(
+        path,
+        markers=("b2m_mg_l", "ldh"),
+        endpoints=("efs", "os"),
+        mapping={"patient_id": "patid", "cyto_high_risk": "cyto_abn"},
+    )
     return run_study(cohort, StudyOptions(("b2m_mg_l", "ldh"), ("efs", "os"), transform=transform))
 
 
@@ -44,11 +48,14 @@ def test_groups_and_logrank(results: Results, marker: str, endpoint: str) -> Non
         assert mine.landmark.lower == pytest.approx(grp["landmarks"]["lower"][0], abs=KM_ABS)
         assert mine.landmark.upper == pytest.approx(grp["landmarks"]["upper"][0], abs=KM_ABS)
         assert mine.median.lower == grp["median"]["lower"] or mine.median.lower == pytest.approx(
-            grp["median"]["lower"], abs=1e-9)
-    for key, mine in (("q1_vs_rest/logrank", a.logrank),
-                      ("quartiles/logrank", a.logrank_quartiles),
-                      ("quartiles/trend", a.trend_quartiles),
-                      ("q1_vs_rest/logrank_strat_cyto_abn", a.logrank_stratified)):
+            grp["median"]["lower"], abs=1e-9
+        )
+    for key, mine in (
+        ("q1_vs_rest/logrank", a.logrank),
+        ("quartiles/logrank", a.logrank_quartiles),
+        ("quartiles/trend", a.trend_quartiles),
+        ("q1_vs_rest/logrank_strat_cyto_abn", a.logrank_stratified),
+    ):
         want = BY_ID[f"{base}/{key}"]
         assert mine is not None
         assert mine.statistic == pytest.approx(want["chisq"], rel=REL), key

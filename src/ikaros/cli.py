@@ -99,8 +99,18 @@ def _per_sd(c: Any) -> str:
 def _summary_table(results: Any) -> Table:
     lm = results.options.landmark
     table = Table(title=f"Lowest quartile (Q1) vs Q2-4: survival at {lm:g} months, log-rank, Cox")
-    heads = ("marker", "endpoint", "n/events", "Q1", "Q2-4", "log-rank p",
-             "HR per SD (95% CI)", "p", "HR Q2-4 vs Q1", "adjusted HR, p")
+    heads = (
+        "marker",
+        "endpoint",
+        "n/events",
+        "Q1",
+        "Q2-4",
+        "log-rank p",
+        "HR per SD (95% CI)",
+        "p",
+        "HR Q2-4 vs Q1",
+        "adjusted HR, p",
+    )
     for col in heads:
         table.add_column(col, justify="left" if col in ("marker", "endpoint") else "right")
     for a in results.analyses:
@@ -112,11 +122,16 @@ def _summary_table(results: Any) -> Table:
             t = a.cox_multivariable.terms[a.marker]
             adj = f"{t.hr:.2f}, {_fmt_p(t.p)}"
         table.add_row(
-            a.marker, a.endpoint, f"{a.n}/{a.events}",
+            a.marker,
+            a.endpoint,
+            f"{a.n}/{a.events}",
             _fmt_pct(a.groups["Q1"].landmark.survival),
             _fmt_pct(a.groups["Q2-4"].landmark.survival),
-            _fmt_p(a.logrank.p), _per_sd(c), _fmt_p(c.p),
-            f"{g.hr:.2f}{firth}", adj,
+            _fmt_p(a.logrank.p),
+            _per_sd(c),
+            _fmt_p(c.p),
+            f"{g.hr:.2f}{firth}",
+            adj,
         )
     return table
 
@@ -150,27 +165,57 @@ def _run_and_write(cohort: Any, options: Any, out: Path, quiet: bool, extra: dic
 def analyze(
     cohort: Annotated[Path, typer.Argument(help="Clinical table: CSV, TSV, XLSX or Parquet.")],
     marker: Annotated[list[str], typer.Option("--marker", "-m", help="Marker column (repeat).")],
-    endpoint: Annotated[list[str], typer.Option("--endpoint", "-e", help="Endpoint E (E_time, E_event).")],
+    endpoint: Annotated[
+        list[str], typer.Option("--endpoint", "-e", help="Endpoint E (E_time, E_event).")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
-    covariate: Annotated[list[str] | None, typer.Option("--covariate", "-c", help="Extra covariate for the multivariable Cox models (repeat).")] = None,
-    transform: Annotated[str, typer.Option(help="Marker scale in Cox models: none or log2.")] = "none",
+    covariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--covariate", "-c", help="Extra covariate for the multivariable Cox models (repeat)."
+        ),
+    ] = None,
+    transform: Annotated[
+        str, typer.Option(help="Marker scale in Cox models: none or log2.")
+    ] = "none",
     landmark: Annotated[float, typer.Option(help="Landmark time in months.")] = 36.0,
-    time_unit: Annotated[str, typer.Option("--time-unit", help="Unit of the time columns: days, months or years.")] = "months",
-    map_: Annotated[list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")] = None,
+    time_unit: Annotated[
+        str, typer.Option("--time-unit", help="Unit of the time columns: days, months or years.")
+    ] = "months",
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
+    ] = None,
     firth: Annotated[str, typer.Option(help="Firth penalty: auto, never or always.")] = "auto",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress or summary output.")
+    ] = False,
 ) -> None:
     """Run the study analysis on a cohort and write OUT/results.json."""
     from ikaros.cohort import load_cohort
     from ikaros.study import StudyOptions
 
     options = StudyOptions(
-        markers=tuple(marker), endpoints=tuple(endpoint), covariates=tuple(covariate or ()),
-        transform=transform, landmark=landmark, firth=firth,
+        markers=tuple(marker),
+        endpoints=tuple(endpoint),
+        covariates=tuple(covariate or ()),
+        transform=transform,
+        landmark=landmark,
+        firth=firth,
     )
-    data = load_cohort(cohort, markers=options.markers, endpoints=options.endpoints,
-                       covariates=options.covariates, mapping=_parse_map(map_ or []),
-                       time_unit=time_unit)
+    if out.exists() and not out.is_dir():  # fail before the analysis, not after it
+        raise InputError(
+            "output path exists and is not a directory",
+            file=str(out),
+            remedy="choose a directory for --out",
+        )
+    data = load_cohort(
+        cohort,
+        markers=options.markers,
+        endpoints=options.endpoints,
+        covariates=options.covariates,
+        mapping=_parse_map(map_ or []),
+        time_unit=time_unit,
+    )
     results = _run_and_write(data, options, out, quiet, {})
     if not quiet:
         _out().print(_summary_table(results))
@@ -182,8 +227,12 @@ def analyze(
 @app.command()
 @_guard
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("ikaros-demo"),
-    seed: Annotated[int | None, typer.Option(help="Simulate another cohort with this seed.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "ikaros-demo"
+    ),
+    seed: Annotated[
+        int | None, typer.Option(help="Simulate another cohort with this seed.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Analyse the embedded, simulated DSMM-XII-like cohort and compare with the paper."""
@@ -197,9 +246,12 @@ def demo(
     markers = ("IKZF1", "IKZF3", "CRBN", "BSG")
     options = StudyOptions(markers=markers, endpoints=("pfs", "os"), seed=used_seed)
     csv = frame.to_csv(index=False, lineterminator="\n")
-    cohort = cohort_from_frame(frame.astype(str).where(frame.notna(), None),
-                               source=f"simulated DSMM XII-like cohort (seed {used_seed})",
-                               markers=markers, endpoints=options.endpoints)
+    cohort = cohort_from_frame(
+        frame.astype(str).where(frame.notna(), None),
+        source=f"simulated DSMM XII-like cohort (seed {used_seed})",
+        markers=markers,
+        endpoints=options.endpoints,
+    )
     results = _run_and_write(cohort, options, out, quiet, {"demo_cohort.csv": csv})
     if quiet:
         return
@@ -219,14 +271,26 @@ def demo(
 @app.command()
 @_guard
 def qpcr(
-    ct_table: Annotated[Path, typer.Argument(help="Long Ct table: sample, gene, ct[, replicate, efficiency].")],
-    reference: Annotated[list[str], typer.Option("--reference", "-r", help="Reference gene (repeat for several).")],
+    ct_table: Annotated[
+        Path, typer.Argument(help="Long Ct table: sample, gene, ct[, replicate, efficiency].")
+    ],
+    reference: Annotated[
+        list[str], typer.Option("--reference", "-r", help="Reference gene (repeat for several).")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     method: Annotated[str, typer.Option(help="delta_ct, delta_delta_ct or pfaffl.")] = "delta_ct",
-    calibrator: Annotated[str | None, typer.Option(help="Calibrator sample (delta_delta_ct, pfaffl).")] = None,
-    undetermined: Annotated[str, typer.Option(help="Undetermined Ct policy: drop, max or error.")] = "drop",
-    max_ct: Annotated[float, typer.Option("--max-ct", help="Cycle limit used by --undetermined max.")] = 40.0,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="Column mapping NAME=COLUMN (repeat).")] = None,
+    calibrator: Annotated[
+        str | None, typer.Option(help="Calibrator sample (delta_delta_ct, pfaffl).")
+    ] = None,
+    undetermined: Annotated[
+        str, typer.Option(help="Undetermined Ct policy: drop, max or error.")
+    ] = "drop",
+    max_ct: Annotated[
+        float, typer.Option("--max-ct", help="Cycle limit used by --undetermined max.")
+    ] = 40.0,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="Column mapping NAME=COLUMN (repeat).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Turn RQ-PCR Ct values into relative expression (OUT/expression.csv, OUT/qc.csv).
@@ -238,24 +302,35 @@ def qpcr(
     from ikaros.qpcr import load_ct_table, relative_expression
 
     if method not in ("delta_ct", "delta_delta_ct", "pfaffl"):
-        raise InputError(f"unknown --method {method!r}",
-                         remedy="use delta_ct, delta_delta_ct or pfaffl")
+        raise InputError(
+            f"unknown --method {method!r}", remedy="use delta_ct, delta_delta_ct or pfaffl"
+        )
     if undetermined not in ("drop", "max", "error"):
-        raise InputError(f"unknown --undetermined {undetermined!r}", remedy="use drop, max or error")
+        raise InputError(
+            f"unknown --undetermined {undetermined!r}", remedy="use drop, max or error"
+        )
     table = load_ct_table(ct_table, mapping=_parse_map(map_ or []))
     result = relative_expression(
-        table, reference_genes=reference, calibrator=calibrator, method=method,  # type: ignore[arg-type]
-        undetermined=undetermined, max_ct=max_ct, source=str(ct_table),  # type: ignore[arg-type]
+        table,
+        reference_genes=reference,
+        calibrator=calibrator,
+        method=method,  # type: ignore[arg-type]
+        undetermined=undetermined,  # type: ignore[arg-type]
+        max_ct=max_ct,
+        source=str(ct_table),
     )
     with staged_output(out) as stage:
-        stage.write_text("expression.csv",
-                         result.to_cohort_columns().to_csv(index=False, lineterminator="\n"))
+        stage.write_text(
+            "expression.csv", result.to_cohort_columns().to_csv(index=False, lineterminator="\n")
+        )
         stage.write_text("qc.csv", result.qc.to_csv(index=False, lineterminator="\n"))
     if not quiet:
         flagged = int(result.qc["sd_high"].sum()) if "sd_high" in result.qc else 0
-        _out().print(f"{result.method}\n{len(result.expression)} samples x "
-                     f"{result.expression.shape[1]} target genes; {flagged} sample-gene pairs "
-                     f"with replicate SD above 0.5 Ct (see qc.csv)")
+        _out().print(
+            f"{result.method}\n{len(result.expression)} samples x "
+            f"{result.expression.shape[1]} target genes; {flagged} sample-gene pairs "
+            f"with replicate SD above 0.5 Ct (see qc.csv)"
+        )
         for note in result.notes:
             err.print(f"[yellow]note:[/] {note}")
         _out().print(f"written to {out}/ (expression.csv, qc.csv)")

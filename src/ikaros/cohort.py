@@ -120,9 +120,7 @@ def _bad(
     )
 
 
-def _numeric(
-    series: pd.Series, *, file: str, column: str, what: str, remedy: str
-) -> pd.Series:
+def _numeric(series: pd.Series, *, file: str, column: str, what: str, remedy: str) -> pd.Series:
     """Parse text cells to float; missing stays NaN; anything unparseable is an error."""
     text = series.astype(object)
     present = text.notna()
@@ -130,6 +128,8 @@ def _numeric(
     bad = present & (parsed.isna() | ~np.isfinite(parsed.astype(float)))
     if bad.any():
         rows = bad[bad].index
+        if re.fullmatch(r"[-+]?\d*,\d+", str(text.loc[rows[0]]).strip()):
+            remedy = "use a decimal point, not a decimal comma (12.5, not 12,5)"
         return_err = _bad(
             f"{what} is not a finite number",
             file,
@@ -144,8 +144,8 @@ def _numeric(
 
 
 def _binary(series: pd.Series, *, file: str, column: str, what: str, remedy: str) -> pd.Series:
-    values = _numeric(series, file=file, column=column, what=what, remedy=remedy)
-    bad = values.notna() & ~values.isin([0.0, 1.0])
+    values = pd.to_numeric(series.astype(object), errors="coerce").astype(float)
+    bad = series.notna() & ~values.isin([0.0, 1.0])
     if bad.any():
         rows = bad[bad].index
         raise _bad(
@@ -235,7 +235,11 @@ def _check_endpoint(
                 remedy=f"add {col!r} or map it with --map {col}=COLUMN",
             )
     time = _numeric(
-        frame[tcol], file=file, column=tcol, what="time", remedy="enter the follow-up time as a number"
+        frame[tcol],
+        file=file,
+        column=tcol,
+        what="time",
+        remedy="enter the follow-up time as a number",
     )
     event = _binary(
         frame[ecol],
@@ -261,7 +265,7 @@ def _check_endpoint(
         row = only_one[only_one].index[0]
         col, val = (tcol, "") if pd.isna(time.loc[row]) else (ecol, "")
         raise _bad(
-            f"{col} is missing while the other {name} column is given",
+            f"{col} is missing while {ecol if col == tcol else tcol} is given",
             file,
             row,
             col,
@@ -278,9 +282,7 @@ def _check_endpoint(
     return time * scale, event
 
 
-def _derive_cyto(
-    frame: pd.DataFrame, file: str
-) -> tuple[pd.Series | None, dict[str, pd.Series]]:
+def _derive_cyto(frame: pd.DataFrame, file: str) -> tuple[pd.Series | None, dict[str, pd.Series]]:
     present = [c for c in CYTO_COLUMNS if c in frame.columns]
     parts = {
         c: _binary(
@@ -357,14 +359,15 @@ def _covariate(frame: pd.DataFrame, name: str, file: str) -> pd.Series:
     present = values.dropna()
     parsed = pd.to_numeric(present, errors="coerce")
     if parsed.notna().all():
-        return _numeric(values, file=file, column=name, what="covariate", remedy="")
+        return _numeric(values, file=file, column=name, what="covariate", remedy="enter a number")
     levels = sorted(present.astype(str).unique())
     if len(levels) == 2:
         # text with two values: indicator of the second level in sorted order
         return values.map(lambda v: np.nan if v is None else float(str(v) == levels[1]))
     bad_row = parsed[parsed.isna()].index[0]
     raise _bad(
-        f"covariate {name!r} is neither numeric nor a two-level factor ({len(levels)} levels)",
+        f"covariate {name!r} is neither numeric nor a two-level factor ({len(levels)} levels: "
+        f"{', '.join(levels[:5])}{', ...' if len(levels) > 5 else ''})",
         file,
         bad_row,
         name,
@@ -421,9 +424,7 @@ def cohort_from_frame(
                 f"endpoint {name!r} not found",
                 file=file,
                 row=1,
-                remedy=(
-                    f"the file has endpoints {available}" if available else "add its columns"
-                )
+                remedy=(f"the file has endpoints {available}" if available else "add its columns")
                 + f"; expected columns {name}_time and {name}_event",
             )
         data[f"{name}_time"], data[f"{name}_event"] = _check_endpoint(frame, name, file, scale)

@@ -8,7 +8,9 @@ place only when everything has been produced, so a failed run leaves no partial 
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -53,6 +55,68 @@ def _normalise_cell(value: object) -> str | None:
     return None if text in MISSING_TOKENS else text
 
 
+def _read_delimited(
+    text: str, sep: str, what: str, name: str
+) -> tuple[list[str], list[list[str]], list[int]]:
+    """Split delimited text into header, data rows and their spreadsheet row numbers.
+
+    Parsed with the :mod:`csv` module rather than pandas so that rows with too few or too many
+    fields, unclosed quotes and duplicate header names are reported instead of being padded,
+    shifted into the index or renamed.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    row = 0
+    while True:
+        row += 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            unclosed = "unexpected end of data" in str(exc)
+            raise InputError(
+                "a quote opened in this row is never closed"
+                if unclosed
+                else f"{what} file cannot be parsed: {exc}",
+                file=name,
+                row=row,
+                remedy="check that quotes are closed and every quote inside a value is doubled",
+            ) from None
+        if not any(field.strip() for field in record):
+            continue  # blank line
+        if header is None:
+            header = record
+            others = [d for d in (",", ";", "\t") if d != sep]
+            found = [d for d in others if d in record[0]] if len(record) == 1 else []
+            if found:
+                shown = "tab" if found[0] == "\t" else repr(found[0])
+                raise InputError(
+                    f"the header has a single column; the file seems to be separated by {shown}"
+                    f" while its extension expects {'tab' if sep == chr(9) else repr(sep)}",
+                    file=name,
+                    row=row,
+                    remedy="save comma-separated text as .csv and tab-separated text as .tsv",
+                )
+            continue
+        if len(record) != len(header):
+            raise InputError(
+                f"row has {len(record)} fields but the header has {len(header)}",
+                file=name,
+                row=row,
+                value=sep.join(record),
+                remedy="check for an unquoted separator inside a value (e.g. a decimal comma), "
+                "a missing or extra field, or an unclosed quote",
+            )
+        rows.append(record)
+        numbers.append(row)
+    if header is None:
+        raise InputError(f"{what} file is empty", file=name, remedy="supply a header row")
+    return header, rows, numbers
+
+
 def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataFrame:
     """Read a CSV, TSV, XLSX or Parquet file into a DataFrame of text cells.
 
@@ -78,9 +142,7 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
     p = Path(path)
     name = str(path)
     if not p.exists():
-        raise InputError(
-            f"{what} file not found", file=name, remedy="check the path and file name"
-        )
+        raise InputError(f"{what} file not found", file=name, remedy="check the path and file name")
     if p.is_dir():
         raise InputError(f"{what} path is a directory", file=name, remedy="name a file")
     ext = p.suffix.lower()
@@ -91,26 +153,39 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
             if raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
-                raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"{what} file is not UTF-8 text (undecodable byte at offset {exc.start})",
                     file=name,
-                    remedy="save the file as UTF-8 CSV/TSV",
+                    row=raw[: exc.start].count(b"\n") + 1,
+                    value=f"byte 0x{raw[exc.start]:02x}",
+                    remedy="save the file as UTF-8 CSV/TSV (in Excel: 'CSV UTF-8'); "
+                    "it may be Latin-1/Windows-1252",
                 ) from None
             if not raw.strip():
                 raise InputError(f"{what} file is empty", file=name, remedy="supply a header row")
-            frame = pd.read_csv(
-                p,
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                encoding="utf-8-sig",
-                skip_blank_lines=True,
-            )
+            header, rows, numbers = _read_delimited(text, sep, what, name)
+            frame = pd.DataFrame(rows, columns=pd.Index(header, dtype=object), dtype=object)
+            frame.index = pd.Index(numbers) - 2
         elif ext == ".xlsx":
-            frame = pd.read_excel(p, dtype=object, engine="openpyxl")
+            # openpyxl directly: pandas would rename duplicate header cells ("a", "a.1") and turn
+            # error cells (#DIV/0!, #VALUE!) into missing values
+            import openpyxl
+
+            book = openpyxl.load_workbook(p, read_only=True, data_only=True)
+            try:
+                cells = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+            finally:
+                book.close()
+            sheet = pd.DataFrame(cells, dtype=object)
+            sheet = sheet.loc[sheet.notna().any(axis=1).cumsum() > 0]  # leading blank rows
+            if sheet.empty:
+                raise InputError(f"{what} file is empty", file=name, remedy="supply a header row")
+            header = ["" if pd.isna(v) else str(v) for v in sheet.iloc[0]]
+            frame = sheet.iloc[1:]
+            frame.columns = pd.Index(header, dtype=object)
+            frame.index = frame.index - 1  # sheet row 1 has index 0; +2 below gives the row
         elif ext == ".parquet":
             frame = pd.read_parquet(p)
         else:

@@ -91,7 +91,9 @@ def quartiles(values: ArrayLike) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def _assign(x: NDArray[np.float64], ok: NDArray[np.bool_], cuts: Sequence[float]) -> NDArray[np.int64]:
+def _assign(
+    x: NDArray[np.float64], ok: NDArray[np.bool_], cuts: Sequence[float]
+) -> NDArray[np.int64]:
     codes = np.full(x.shape, -1, dtype=np.int64)
     # value <= cut goes to the lower group: searchsorted(side="left") counts cuts < value
     codes[ok] = np.searchsorted(np.asarray(cuts, dtype=float), x[ok], side="left")
@@ -102,15 +104,14 @@ def _check_nonempty(grouping: Grouping, name: str) -> Grouping:
     for label, count in grouping.counts().items():
         if count == 0:
             raise AnalysisError(
-                f"marker {name!r}: group {label} is empty with cutpoints {list(grouping.cutpoints)} "
-                "(too many tied values); choose another grouping, e.g. a fixed cutpoint"
+                f"marker {name!r}: group {label} is empty with cutpoints "
+                f"{list(grouping.cutpoints)} (too many tied values); choose another grouping, "
+                "e.g. a fixed cutpoint"
             )
     return grouping
 
 
-def quartile_groups(
-    values: ArrayLike, *, name: str = "marker", four: bool = False
-) -> Grouping:
+def quartile_groups(values: ArrayLike, *, name: str = "marker", four: bool = False) -> Grouping:
     """Lowest quartile vs the rest (``four=False``) or all four quartile groups.
 
     Q1 holds values <= the 25th percentile (type 7), as in Kronke et al. (2017).

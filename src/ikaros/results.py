@@ -329,7 +329,7 @@ def _build(tp: Any, value: Any) -> Any:
         for f in dataclasses.fields(tp):
             if f.name in value:
                 kwargs[f.name] = _build(hints[f.name], value[f.name])
-        return tp(**kwargs)
+        return tp(**kwargs)  # type: ignore[operator]
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_build(args[0], v) for v in value)

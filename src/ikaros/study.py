@@ -170,21 +170,30 @@ class _MarkerEndpoint:
             missing_endpoint=int((~has_endpoint).sum()),
             total=int(len(data) - len(self.frame)),
         )
+        src = cohort.source_column
         if len(self.frame) < 8:
             raise AnalysisError(
-                f"{marker} x {endpoint}: only {len(self.frame)} patients have both values; "
-                "at least 8 are needed"
+                f"{cohort.source}: {marker} x {endpoint}: only {len(self.frame)} patients have "
+                f"both {src(marker)!r} and {src(self.tcol)!r} "
+                f"({self.exclusions.missing_marker} lack the marker, "
+                f"{self.exclusions.missing_endpoint} the endpoint); at least 8 are needed"
             )
         if self.frame[self.ecol].sum() == 0:
             raise AnalysisError(
-                f"{marker} x {endpoint}: no events among the {len(self.frame)} patients; "
-                "survival cannot be compared"
+                f"{cohort.source}: {marker} x {endpoint}: no events ({src(self.ecol)!r} is 0 for "
+                f"all {len(self.frame)} patients); survival cannot be compared. Remedy: check "
+                "the event coding (1 = event observed, 0 = censored)"
             )
         self.x = _transformed(cohort, self.frame, marker, options.transform)
         self.time = self.frame[self.tcol].to_numpy(dtype=float)
         self.event = self.frame[self.ecol].to_numpy(dtype=np.int64)
-        self.q1 = quartile_groups(self.frame[marker], name=marker)
-        self.q4 = quartile_groups(self.frame[marker], name=marker, four=True)
+        try:
+            self.q1 = quartile_groups(self.frame[marker], name=marker)
+            self.q4 = quartile_groups(self.frame[marker], name=marker, four=True)
+        except AnalysisError as exc:
+            raise AnalysisError(
+                f"{cohort.source}, column {src(marker)!r} ({endpoint}): {exc}"
+            ) from None
         self.notes: list[str] = []
 
     # -- survival by group -------------------------------------------------------------
@@ -195,8 +204,11 @@ class _MarkerEndpoint:
             sel = m & (grouping.codes == i)
             if sel.sum() == 0:
                 continue
-            curves.append(kaplan_meier(self.time[sel], self.event[sel], label=label,
-                                       conf_level=self.options.conf_level))
+            curves.append(
+                kaplan_meier(
+                    self.time[sel], self.event[sel], label=label, conf_level=self.options.conf_level
+                )
+            )
         return group_summaries(curves, grouping, self.options.landmark)
 
     def _adjusters(self) -> list[str]:
@@ -236,9 +248,14 @@ class _MarkerEndpoint:
             risk = self.frame["cyto_high_risk"]
             ok = risk.notna().to_numpy()
             if ok.sum() >= 8:
-                stratified = logrank(self.time[ok], self.event[ok], labels[ok],
-                                     strata=risk.to_numpy()[ok], order=self.q1.labels,
-                                     strata_name="cyto_high_risk")
+                stratified = logrank(
+                    self.time[ok],
+                    self.event[ok],
+                    labels[ok],
+                    strata=risk.to_numpy()[ok],
+                    order=self.q1.labels,
+                    strata_name="cyto_high_risk",
+                )
         uni_fit, _ = self._cox({m: self.x})
         sd = float(self.x.std(ddof=1))
         uni = cox_model(uni_fit, sd={m: sd})
@@ -260,8 +277,12 @@ class _MarkerEndpoint:
             events=int(self.event.sum()),
             excluded=self.exclusions,
             quartiles=quartile_tuple(self.q4.cutpoints),
-            cut={"kind": "quartile", "origin": self.q1.origin, "value": self.q1.cutpoints[0],
-                 "rule": "Q1 = values <= 25th percentile (type 7)"},
+            cut={
+                "kind": "quartile",
+                "origin": self.q1.origin,
+                "value": self.q1.cutpoints[0],
+                "rule": "Q1 = values <= 25th percentile (type 7)",
+            },
             groups=self._groups(self.q1),
             logrank=test_result(lr, "log-rank"),
             quartile_groups=self._groups(self.q4),
@@ -269,7 +290,8 @@ class _MarkerEndpoint:
             trend_quartiles=test_result(trend, "log-rank trend (scores 1-4)"),
             logrank_stratified=(
                 test_result(stratified, "log-rank stratified by cyto_high_risk")
-                if stratified else None
+                if stratified
+                else None
             ),
             cox_continuous=cox_term(uni_fit, m, sd),
             cox_univariate=uni,
@@ -296,8 +318,14 @@ class _MarkerEndpoint:
             groups = self._groups(self.q1, mask)
             try:
                 lr = test_result(
-                    logrank(self.time[mask], self.event[mask], self.q1.label_array()[mask],
-                            order=self.q1.labels), "log-rank")
+                    logrank(
+                        self.time[mask],
+                        self.event[mask],
+                        self.q1.label_array()[mask],
+                        order=self.q1.labels,
+                    ),
+                    "log-rank",
+                )
             except AnalysisError as exc:
                 note = f"log-rank not computed: {exc}"
             try:
@@ -310,8 +338,9 @@ class _MarkerEndpoint:
         term = f"{self.marker}:cyto_high_risk"
         try:
             base, _ = self._cox({self.marker: self.x, "cyto_high_risk": "cyto_high_risk"})
-            full, _ = self._cox({self.marker: self.x, "cyto_high_risk": "cyto_high_risk",
-                                 term: self.x * risk})
+            full, _ = self._cox(
+                {self.marker: self.x, "cyto_high_risk": "cyto_high_risk", term: self.x * risk}
+            )
             interaction = interaction_result(full, base, term)
         except AnalysisError as exc:
             self.notes.append(f"interaction test not computed: {exc}")
@@ -330,8 +359,9 @@ def _associations(cohort: Cohort, marker: str) -> MarkerAssociation:
         sub = data[[marker, "iss"]].dropna()
         try:
             kw = rank_result(kruskal_wallis(sub[marker], sub["iss"].astype(int), order=[1, 2, 3]))
-            jt = rank_result(jonckheere_terpstra(sub[marker], sub["iss"].astype(int),
-                                                 order=[1, 2, 3]))
+            jt = rank_result(
+                jonckheere_terpstra(sub[marker], sub["iss"].astype(int), order=[1, 2, 3])
+            )
         except AnalysisError as exc:
             notes.append(f"ISS tests not computed: {exc}")
     if "best_response" in data:
@@ -359,8 +389,11 @@ def _cohort_summary(cohort: Cohort, endpoints: Sequence[str]) -> CohortSummary:
     cyto: dict[str, int] = {}
     if "cyto_high_risk" in data:
         r = data["cyto_high_risk"]
-        cyto = {"standard": int((r == 0).sum()), "high": int((r == 1).sum()),
-                "missing": int(r.isna().sum())}
+        cyto = {
+            "standard": int((r == 0).sum()),
+            "high": int((r == 1).sum()),
+            "missing": int(r.isna().sum()),
+        }
     iss = {}
     if "iss" in data:
         iss = {str(k): int((data["iss"] == k).sum()) for k in (1, 2, 3)}
@@ -413,24 +446,41 @@ def run_study(
                 progress(f"{marker} x {endpoint}")
             a = _MarkerEndpoint(cohort, options, marker, endpoint).run()
             analyses.append(a)
-            for label, model in (("group", a.cox_group), ("multivariable", a.cox_multivariable),
-                                 ("group multivariable", a.cox_group_multivariable)):
+            for label, model in (
+                ("group", a.cox_group),
+                ("multivariable", a.cox_multivariable),
+                ("group multivariable", a.cox_group_multivariable),
+            ):
                 if model is not None and model.method == "firth":
-                    warnings.append(f"{marker} x {endpoint}: {label} Cox fitted with Firth's "
-                                    f"penalised likelihood because {model.firth_reason}")
+                    warnings.append(
+                        f"{marker} x {endpoint}: {label} Cox fitted with Firth's "
+                        f"penalised likelihood because {model.firth_reason}"
+                    )
             if a.cox_univariate.ph and a.cox_univariate.ph.global_test.p < 0.05:
-                warnings.append(f"{marker} x {endpoint}: proportional-hazards test p = "
-                                f"{a.cox_univariate.ph.global_test.p:.3g} for the marker")
+                warnings.append(
+                    f"{marker} x {endpoint}: proportional-hazards test p = "
+                    f"{a.cox_univariate.ph.global_test.p:.3g} for the marker"
+                )
     associations = tuple(_associations(cohort, m) for m in options.markers)
     return Results(
         schema_version=SCHEMA_VERSION,
         ikaros_version=__version__,
         software=software_versions(),
-        input=InputInfo(cohort.source, cohort.sha256, cohort.n, cohort.time_unit,
-                        dict(cohort.column_map)),
-        options=Options(options.markers, options.endpoints, options.covariates,
-                        options.transform, options.landmark, options.conf_level, options.firth,
-                        CI_METHOD, "efron", options.seed),
+        input=InputInfo(
+            cohort.source, cohort.sha256, cohort.n, cohort.time_unit, dict(cohort.column_map)
+        ),
+        options=Options(
+            options.markers,
+            options.endpoints,
+            options.covariates,
+            options.transform,
+            options.landmark,
+            options.conf_level,
+            options.firth,
+            CI_METHOD,
+            "efron",
+            options.seed,
+        ),
         cohort=_cohort_summary(cohort, options.endpoints),
         analyses=tuple(analyses),
         marker_associations=associations,

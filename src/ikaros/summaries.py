@@ -75,8 +75,9 @@ def group_summaries(
         out[km.label] = GroupSummary(
             n=km.n,
             events=km.events,
-            landmark=LandmarkResult(lm.time, lm.survival, lm.lower, lm.upper, lm.n_risk,
-                                    lm.ci_method),
+            landmark=LandmarkResult(
+                lm.time, lm.survival, lm.lower, lm.upper, lm.n_risk, lm.ci_method
+            ),
             median=median_result(km.median),
             cutoff_low=cuts[i],
             cutoff_high=cuts[i + 1],
@@ -100,7 +101,10 @@ def cox_term(fit: CoxFit, name: str, sd: float | None = None) -> CoxTermResult:
     """A term of a fit; with ``sd``, also the hazard ratio per standard deviation."""
     t = fit.terms[name]
     per_sd: dict[str, float | None] = {
-        "hr_per_sd": None, "lower_per_sd": None, "upper_per_sd": None, "sd": None
+        "hr_per_sd": None,
+        "lower_per_sd": None,
+        "upper_per_sd": None,
+        "sd": None,
     }
     if sd is not None and np.isfinite(sd):
         per_sd = {
@@ -112,9 +116,7 @@ def cox_term(fit: CoxFit, name: str, sd: float | None = None) -> CoxTermResult:
     return CoxTermResult(t.hr, t.lower, t.upper, t.p, t.coef, t.se, **per_sd)
 
 
-def cox_model(
-    fit: CoxFit, *, sd: Mapping[str, float] | None = None, excluded: int = 0
-) -> CoxModel:
+def cox_model(fit: CoxFit, *, sd: Mapping[str, float] | None = None, excluded: int = 0) -> CoxModel:
     sd = sd or {}
     return CoxModel(
         n=fit.n,

@@ -32,8 +32,13 @@ def _close(got: float | None, want: float | None, rel: float, label: str, abs_: 
     assert got == pytest.approx(want, rel=rel, abs=abs_), f"{label}: ikaros {got} vs R {want}"
 
 
-def _frame(request: pytest.FixtureRequest, dataset: str, endpoint: str, grouping: str | None,
-           marker: str | None) -> pd.DataFrame:
+def _frame(
+    request: pytest.FixtureRequest,
+    dataset: str,
+    endpoint: str,
+    grouping: str | None,
+    marker: str | None,
+) -> pd.DataFrame:
     require_shared()
     if dataset == "gse24080":
         d = request.getfixturevalue("gse24080")
@@ -67,8 +72,13 @@ def _parse(case_id: str) -> tuple[str, str, str | None, str | None]:
 
 @pytest.mark.parametrize("case", G["quartiles"], ids=_ids(G["quartiles"]))
 def test_quartiles_match_r_type7(case: dict, request: pytest.FixtureRequest) -> None:
-    frame = _frame(request, case["dataset"], "os" if case["dataset"] == "commpass" else "efs",
-                   None, case["marker"])
+    frame = _frame(
+        request,
+        case["dataset"],
+        "os" if case["dataset"] == "commpass" else "efs",
+        None,
+        case["marker"],
+    )
     q = quartiles(frame[case["marker"]])
     np.testing.assert_allclose(q, case["q"], rtol=1e-12)
     g = quartile_groups(frame[case["marker"]], four=True)
@@ -133,14 +143,20 @@ def test_logrank_matches_survdiff(case: dict, request: pytest.FixtureRequest) ->
 def test_trend_test_matches_r(case: dict, request: pytest.FixtureRequest) -> None:
     dataset, endpoint, grouping, marker = _parse(case["id"])
     d = _frame(request, dataset, endpoint, grouping, marker)
-    r = logrank_trend(d["time"], d["event"], d["group"], order=case["labels"],
-                      scores=case["scores"])
+    r = logrank_trend(
+        d["time"], d["event"], d["group"], order=case["labels"], scores=case["scores"]
+    )
     _close(r.statistic, case["chisq"], REL, "chisq")
     _close(r.p, case["p"], P_REL, "p")
 
 
 def _cox_design(case: dict, request: pytest.FixtureRequest) -> tuple[pd.DataFrame, pd.DataFrame]:
-    dataset, endpoint, model, marker = case["dataset"], case["endpoint"], case["model"], case["marker"]
+    dataset, endpoint, model, marker = (
+        case["dataset"],
+        case["endpoint"],
+        case["model"],
+        case["marker"],
+    )
     d = _frame(request, dataset, endpoint, None, marker)
     x = d[marker].astype(float)
     high = (x > quartiles(x)[0]).astype(float)
@@ -150,13 +166,17 @@ def _cox_design(case: dict, request: pytest.FixtureRequest) -> tuple[pd.DataFram
         "log2": {marker: np.log2(x)},
         "high": {"high": high},
         "multivariable": {marker: x, "cyto_abn": d.get("cyto_abn"), "age": d.get("age")}
-        if dataset == "gse24080" else {marker: x, "iss": d["iss"]},
+        if dataset == "gse24080"
+        else {marker: x, "iss": d["iss"]},
         "high_adjusted": {"high": high, adj: d[adj]},
         "subgroup_cyto_abn0": {marker: x},
         "subgroup_cyto_abn1": {marker: x},
         "main_cyto_abn": {marker: x, "cyto_abn": d.get("cyto_abn")},
-        "interaction_cyto_abn": {marker: x, "cyto_abn": d.get("cyto_abn"),
-                                 f"{marker}:cyto_abn": x * d.get("cyto_abn", 0)},
+        "interaction_cyto_abn": {
+            marker: x,
+            "cyto_abn": d.get("cyto_abn"),
+            f"{marker}:cyto_abn": x * d.get("cyto_abn", 0),
+        },
     }
     design = pd.DataFrame(designs[model])
     keep = design.notna().all(axis=1)

@@ -62,7 +62,6 @@ def test_null_effect_is_not_detected_too_often() -> None:
         x = rng.normal(size=80)
         t = rng.exponential(20.0, 80)
         c = rng.uniform(5, 60, 80)
-        fit = fit_cox(np.minimum(t, c), (t <= c).astype(int), pd.DataFrame({"x": x}),
-                      ph_test=False)
+        fit = fit_cox(np.minimum(t, c), (t <= c).astype(int), pd.DataFrame({"x": x}), ph_test=False)
         rejections += fit.terms["x"].p < 0.05
     assert 0.02 <= rejections / n <= 0.085
