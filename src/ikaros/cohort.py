@@ -33,6 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -329,7 +330,8 @@ def _parse_codes(
     raw = frame[column]
     lookup = {k.upper(): v for k, v in codes.items()}
     out = pd.Series([None] * len(raw), index=raw.index, dtype=object)
-    bad_rows = []
+    bad_rows: list[Any] = []
+    row: Any
     for row, value in raw.items():
         if value is None:
             continue

@@ -47,11 +47,7 @@ def _normalise_cell(value: object) -> str | None:
         return None
     if value is pd.NaT or value is pd.NA:
         return None
-    if isinstance(value, float) and value.is_integer():
-        text = repr(value)
-    else:
-        text = str(value)
-    text = text.strip()
+    text = str(value).strip()
     return None if text in MISSING_TOKENS else text
 
 

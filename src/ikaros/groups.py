@@ -105,8 +105,8 @@ def _check_nonempty(grouping: Grouping, name: str) -> Grouping:
         if count == 0:
             raise AnalysisError(
                 f"marker {name!r}: group {label} is empty with cutpoints "
-                f"{list(grouping.cutpoints)} (too many tied values); choose another grouping, "
-                "e.g. a fixed cutpoint"
+                f"{', '.join(f'{c:.6g}' for c in grouping.cutpoints)} (too many tied values); "
+                "check the marker column, or analyse a marker with more distinct values"
             )
     return grouping
 

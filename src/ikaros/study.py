@@ -35,12 +35,13 @@ from ikaros.results import (
     EndpointSummary,
     Exclusions,
     InputInfo,
+    Interaction,
     MarkerAssociation,
     Options,
     Results,
     Subgroup,
 )
-from ikaros.stats.cox import fit_cox
+from ikaros.stats.cox import CoxFit, fit_cox
 from ikaros.stats.km import CI_METHOD, kaplan_meier, median_followup
 from ikaros.stats.logrank import logrank, logrank_trend
 from ikaros.stats.rank_tests import jonckheere_terpstra, kruskal_wallis, mann_whitney
@@ -218,7 +219,9 @@ class _MarkerEndpoint:
         cols.extend(c for c in self.options.covariates if c not in cols)
         return cols
 
-    def _cox(self, columns: dict[str, pd.Series | str], mask: pd.Series | None = None):
+    def _cox(
+        self, columns: dict[str, pd.Series | str], mask: pd.Series | None = None
+    ) -> tuple[CoxFit, int]:
         design = _design(self.frame, columns)
         keep = design.notna().all(axis=1)
         if mask is not None:
@@ -303,7 +306,7 @@ class _MarkerEndpoint:
             notes=tuple(self.notes),
         )
 
-    def _subgroups(self) -> tuple[tuple[Subgroup, ...], object]:
+    def _subgroups(self) -> tuple[tuple[Subgroup, ...], Interaction | None]:
         if not self.cohort.has_cytogenetics:
             return (), None
         risk = self.frame["cyto_high_risk"]
