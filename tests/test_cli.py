@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -156,3 +157,76 @@ def test_qpcr_bad_table_writes_nothing(tmp_path: Path) -> None:
     assert r.exit_code == 2
     assert "row 4" in r.output and "'ct'" in r.output and "Traceback" not in r.output
     assert not out.exists()
+
+
+def test_ct_values_to_kaplan_meier_through_expression_table(tmp_path: Path) -> None:
+    """Ct table -> ikaros qpcr -> ikaros analyze --expression: markers joined by patient_id."""
+    frame = demo_cohort()
+    rng = np.random.default_rng(3)
+    rows = []
+    for pid, value in zip(frame["patient_id"], frame["IKZF1"], strict=True):
+        ref_ct = 20.0 + rng.normal(0, 0.3)
+        for rep in (1, 2):
+            rows.append((pid, "GAPDH", rep, round(ref_ct + rng.normal(0, 0.05), 3)))
+            rows.append((pid, "IKZF1", rep, round(ref_ct - np.log2(value), 3)))
+    rows.append(("NOT-A-PATIENT", "GAPDH", 1, 20.0))
+    rows.append(("NOT-A-PATIENT", "IKZF1", 1, 25.0))
+    ct = tmp_path / "ct.csv"
+    pd.DataFrame(rows, columns=["sample", "gene", "replicate", "ct"]).to_csv(ct, index=False)
+    r = runner.invoke(app, ["qpcr", str(ct), "-r", "GAPDH", "--out", str(tmp_path / "q")])
+    assert r.exit_code == 0, r.output
+    clinical = tmp_path / "clinical.csv"
+    frame.drop(columns=["IKZF1"]).iloc[:-2].to_csv(clinical, index=False)
+    out = tmp_path / "o"
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(clinical),
+            "-x",
+            str(tmp_path / "q" / "expression.csv"),
+            "-m",
+            "IKZF1",
+            "-e",
+            "pfs",
+            "-q",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    res = load_results(out)
+    assert res.input.expression_source is not None and res.input.expression_sha256
+    assert res.analysis("IKZF1", "pfs").n == 58
+    assert any("match no cohort patient" in w and "NOT-A-PATIENT" in w for w in res.warnings)
+    # relative expression recovers the simulated values up to the reference noise
+    expr = pd.read_csv(tmp_path / "q" / "expression.csv").set_index("patient_id")
+    truth = frame.set_index("patient_id")["IKZF1"]
+    ratio = np.log2(expr.loc[truth.index, "IKZF1"] / truth)
+    assert ratio.abs().max() < 0.3
+
+
+def test_expression_table_overlapping_column_is_rejected(tmp_path: Path) -> None:
+    frame = demo_cohort()
+    clinical = tmp_path / "clinical.csv"
+    frame.to_csv(clinical, index=False)
+    expr = tmp_path / "expr.csv"
+    frame[["patient_id", "IKZF1"]].to_csv(expr, index=False)
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(clinical),
+            "-x",
+            str(expr),
+            "-m",
+            "IKZF1",
+            "-e",
+            "pfs",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert r.exit_code == 2
+    assert "'IKZF1'" in r.output and "both" in r.output
+    assert not (tmp_path / "o").exists()

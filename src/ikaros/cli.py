@@ -186,6 +186,15 @@ def analyze(
         list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
     ] = None,
     firth: Annotated[str, typer.Option(help="Firth penalty: auto, never or always.")] = "auto",
+    expression: Annotated[
+        Path | None,
+        typer.Option(
+            "--expression",
+            "-x",
+            help="Table of patient_id + marker columns (e.g. from `ikaros qpcr`) joined to the "
+            "cohort.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress or summary output.")
     ] = False,
@@ -215,6 +224,7 @@ def analyze(
         covariates=options.covariates,
         mapping=_parse_map(map_ or []),
         time_unit=time_unit,
+        expression=expression,
     )
     results = _run_and_write(data, options, out, quiet, {})
     if not quiet:

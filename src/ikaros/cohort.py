@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,9 @@ class Cohort:
     sha256: str | None = None
     time_unit: str = "months"
     column_map: Mapping[str, str] = field(default_factory=dict)
+    expression_source: str | None = None
+    expression_sha256: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -491,6 +494,76 @@ def cohort_from_frame(
     )
 
 
+def _expression_table(
+    path: str | os.PathLike[str], markers: Sequence[str], clinical_columns: Sequence[str]
+) -> pd.DataFrame:
+    """Read a patient x marker table and validate its IDs and the requested marker values."""
+    file = str(path)
+    expr = read_table(path, what="expression")
+    id_col = next((c for c in ("patient_id", "sample") if c in expr.columns), None)
+    if id_col is None:
+        raise InputError(
+            "expression table has no 'patient_id' (or 'sample') column",
+            file=file,
+            row=1,
+            remedy="name the first column patient_id; `ikaros qpcr` writes it that way",
+        )
+    ids = _check_ids(expr.rename(columns={id_col: "patient_id"}), file)
+    clash = [c for c in expr.columns if c != id_col and c in clinical_columns]
+    if clash:
+        raise InputError(
+            f"column {clash[0]!r} is in both the cohort and the expression table",
+            file=file,
+            row=1,
+            column=clash[0],
+            remedy="rename or drop it in one of the two files",
+        )
+    out = pd.DataFrame({"patient_id": ids}, index=expr.index)
+    for marker in markers:
+        if marker in expr.columns:
+            _numeric(
+                expr[marker],
+                file=file,
+                column=marker,
+                what="marker value",
+                remedy="enter expression as a number (decimal point); leave empty if missing",
+            )
+            out[marker] = expr[marker]
+    return out
+
+
+def _attach_expression(
+    frame: pd.DataFrame, expr: pd.DataFrame, file: str, n_markers: int
+) -> tuple[pd.DataFrame, list[str]]:
+    if "patient_id" not in frame.columns or n_markers == 0:
+        return frame, []  # cohort validation reports a missing patient_id column
+    clinical_ids = frame["patient_id"].astype(str).str.strip()
+    by_id = expr.set_index("patient_id")
+    merged = frame.copy()
+    for col in by_id.columns:
+        merged[col] = clinical_ids.map(by_id[col]).astype(object)
+        merged[col] = merged[col].where(merged[col].notna(), None)
+    matched = clinical_ids.isin(by_id.index)
+    extra = sorted(set(by_id.index) - set(clinical_ids))
+    notes = []
+    if (~matched).any():
+        notes.append(
+            f"{int((~matched).sum())} of {len(frame)} cohort patients have no row in the "
+            f"expression table {file}"
+        )
+    if extra:
+        shown = ", ".join(extra[:5]) + (", ..." if len(extra) > 5 else "")
+        notes.append(f"{len(extra)} expression samples match no cohort patient ({shown})")
+    if not matched.any():
+        raise InputError(
+            "no patient_id of the expression table matches the cohort",
+            file=file,
+            column="patient_id",
+            remedy="check that both files use the same patient identifiers",
+        )
+    return merged, notes
+
+
 def load_cohort(
     path: str | os.PathLike[str],
     *,
@@ -499,6 +572,7 @@ def load_cohort(
     covariates: Sequence[str] = (),
     mapping: Mapping[str, str] | None = None,
     time_unit: str = "months",
+    expression: str | os.PathLike[str] | None = None,
 ) -> Cohort:
     """Read and validate a clinical table (CSV, TSV, XLSX or Parquet).
 
@@ -516,6 +590,10 @@ def load_cohort(
         Canonical name -> column name in the file, e.g. ``{"patient_id": "ID"}``.
     time_unit
         Unit of the time columns: ``days``, ``months`` or ``years``.
+    expression
+        Optional table with ``patient_id`` (or ``sample``) and marker columns, e.g. the
+        ``expression.csv`` of ``ikaros qpcr``; its markers are joined to the cohort by
+        ``patient_id``. Unmatched identifiers are counted in :attr:`Cohort.notes`.
 
     Returns
     -------
@@ -527,13 +605,34 @@ def load_cohort(
         On the first problem found, naming file, row, column, value and remedy.
     """
     frame = read_table(path, what="cohort")
-    return cohort_from_frame(
+    if expression is None:
+        return cohort_from_frame(
+            frame,
+            source=str(Path(path)),
+            markers=markers,
+            endpoints=endpoints,
+            covariates=covariates,
+            mapping=mapping,
+            time_unit=time_unit,
+            sha256=sha256_file(path),
+        )
+    mapping = dict(mapping or {})
+    frame = _apply_mapping(frame, mapping, str(path)) if mapping else frame
+    expr = _expression_table(expression, markers, list(frame.columns))
+    frame, notes = _attach_expression(frame, expr, str(expression), expr.shape[1] - 1)
+    cohort = cohort_from_frame(
         frame,
         source=str(Path(path)),
         markers=markers,
         endpoints=endpoints,
         covariates=covariates,
-        mapping=mapping,
         time_unit=time_unit,
         sha256=sha256_file(path),
+    )
+    return replace(
+        cohort,
+        column_map=mapping,
+        expression_source=str(Path(expression)),
+        expression_sha256=sha256_file(expression),
+        notes=tuple(notes),
     )

@@ -251,6 +251,8 @@ class InputInfo:
     rows: int
     time_unit: str
     column_map: dict[str, str]
+    expression_source: str | None = None
+    expression_sha256: str | None = None
 
 
 @dataclass(frozen=True)

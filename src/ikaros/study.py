@@ -442,7 +442,7 @@ def run_study(
                 remedy=f"load the cohort with these {kind}s",
             )
     analyses = []
-    warnings: list[str] = []
+    warnings: list[str] = list(cohort.notes)
     for marker in options.markers:
         for endpoint in options.endpoints:
             if progress:
@@ -470,7 +470,13 @@ def run_study(
         ikaros_version=__version__,
         software=software_versions(),
         input=InputInfo(
-            cohort.source, cohort.sha256, cohort.n, cohort.time_unit, dict(cohort.column_map)
+            cohort.source,
+            cohort.sha256,
+            cohort.n,
+            cohort.time_unit,
+            dict(cohort.column_map),
+            cohort.expression_source,
+            cohort.expression_sha256,
         ),
         options=Options(
             options.markers,
