@@ -109,7 +109,7 @@ def _summary_table(results: Any) -> Table:
         "HR per SD (95% CI)",
         "p",
         "HR Q2-4 vs Q1",
-        "adjusted HR, p",
+        "adj. HR per SD, p",
     )
     for col in heads:
         table.add_column(col, justify="left" if col in ("marker", "endpoint") else "right")
@@ -120,7 +120,8 @@ def _summary_table(results: Any) -> Table:
         adj = "-"
         if a.cox_multivariable is not None:
             t = a.cox_multivariable.terms[a.marker]
-            adj = f"{t.hr:.2f}, {_fmt_p(t.p)}"
+            hr = t.hr if t.hr_per_sd is None else t.hr_per_sd
+            adj = f"{hr:.2f}, {_fmt_p(t.p)}"
         table.add_row(
             a.marker,
             a.endpoint,

@@ -93,7 +93,8 @@ def _zero_event_levels(event: np.ndarray, X: pd.DataFrame) -> list[str]:
         if levels.size == 2:
             for level in levels:
                 if event[values == level].sum() == 0:
-                    reasons.append(f"no events where {col} = {level:g}")
+                    n = int(np.sum(values == level))
+                    reasons.append(f"none of the {n} patients with {col} = {level:g} had an event")
     return reasons
 
 
