@@ -187,6 +187,10 @@ def analyze(
         list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
     ] = None,
     firth: Annotated[str, typer.Option(help="Firth penalty: auto, never or always.")] = "auto",
+    measurement: Annotated[
+        str | None,
+        typer.Option(help="How the markers were measured, for the report (e.g. 'RQ-PCR, dCt')."),
+    ] = None,
     expression: Annotated[
         Path | None,
         typer.Option(
@@ -211,6 +215,7 @@ def analyze(
         transform=transform,
         landmark=landmark,
         firth=firth,
+        measurement=measurement,
     )
     if out.exists() and not out.is_dir():  # fail before the analysis, not after it
         raise InputError(
@@ -255,7 +260,12 @@ def demo(
     used_seed = DEMO_SEED if seed is None else seed
     frame = simulate_cohort(used_seed)
     markers = ("IKZF1", "IKZF3", "CRBN", "BSG")
-    options = StudyOptions(markers=markers, endpoints=("pfs", "os"), seed=used_seed)
+    options = StudyOptions(
+        markers=markers,
+        endpoints=("pfs", "os"),
+        seed=used_seed,
+        measurement="simulated relative expression (linear 2^-dCt scale; see docs/demo_cohort.md)",
+    )
     csv = frame.to_csv(index=False, lineterminator="\n")
     cohort = cohort_from_frame(
         frame.astype(str).where(frame.notna(), None),

@@ -19,6 +19,8 @@ markers
     Optional ISS stage, 1-3 or I-III.
 ``best_response``
     Optional IMWG response code: sCR, CR, VGPR, PR, MR, SD, PD.
+``age``, ``sex``
+    Optional; summarised in the cohort characteristics (age in years, 0-120).
 covariates
     Any other column named with ``--covariate``: numeric, or text with exactly two values.
 
@@ -55,7 +57,7 @@ RESPONSE_CODES: tuple[str, ...] = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD")
 #: months per unit
 TIME_UNITS: dict[str, float] = {"days": 12.0 / 365.25, "months": 1.0, "years": 12.0}
 _ISS = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
-_RESERVED = {"patient_id", "iss", "best_response", "cyto_high_risk", *CYTO_COLUMNS}
+_RESERVED = {"patient_id", "iss", "best_response", "cyto_high_risk", "sex", *CYTO_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -471,6 +473,24 @@ def cohort_from_frame(
             file,
             f"use an IMWG response code: {', '.join(RESPONSE_CODES)}",
         )
+    if "age" in frame.columns:
+        age = _numeric(
+            frame["age"], file=file, column="age", what="age", remedy="enter age in years"
+        )
+        implausible = age.notna() & ((age < 0) | (age > 120))
+        if implausible.any():
+            row = implausible[implausible].index[0]
+            raise _bad(
+                "age is outside 0-120 years",
+                file,
+                row,
+                "age",
+                frame.loc[row, "age"],
+                "enter age in years at diagnosis",
+            )
+        data["age"] = age
+    if "sex" in frame.columns:
+        data["sex"] = frame["sex"].map(lambda v: None if v is None else str(v).strip().lower())
     for cov in covariates:
         if cov in data.columns:
             continue

@@ -225,6 +225,8 @@ class MarkerAssociation:
     response_mann_whitney: RankTestResult | None
     response_groups: tuple[str, str] = ("CR/VGPR", "PR/SD")
     notes: tuple[str, ...] = ()
+    values_by_iss: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    values_by_response: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,8 @@ class CohortSummary:
     cytogenetics: dict[str, int]
     iss: dict[str, int]
     best_response: dict[str, int]
+    age: dict[str, float | None] = field(default_factory=dict)
+    sex: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,7 @@ class Options:
     ci_method: str
     ties: str
     seed: int | None = None
+    measurement: str | None = None
 
 
 @dataclass(frozen=True)

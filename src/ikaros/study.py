@@ -89,6 +89,7 @@ class StudyOptions:
     conf_level: float = 0.95
     firth: str = "auto"
     seed: int | None = None
+    measurement: str | None = None
 
     def __post_init__(self) -> None:
         if self.transform not in ("none", "log2"):
@@ -375,7 +376,20 @@ def _associations(cohort: Cohort, marker: str) -> MarkerAssociation:
             mw = rank_result(mann_whitney(good, poor, names=("CR/VGPR", "PR/SD")))
         except AnalysisError as exc:
             notes.append(f"response test not computed: {exc}")
-    return MarkerAssociation(marker, kw, jt, mw, notes=tuple(notes))
+    by_iss: dict[str, tuple[float, ...]] = {}
+    if "iss" in data:
+        sub = data[[marker, "iss"]].dropna()
+        by_iss = {
+            str(k): tuple(float(v) for v in sub.loc[sub["iss"] == k, marker]) for k in (1, 2, 3)
+        }
+    by_resp: dict[str, tuple[float, ...]] = {}
+    if "best_response" in data:
+        resp = data["best_response"]
+        for label, codes in (("CR/VGPR", GOOD_RESPONSE), ("PR/SD", POOR_RESPONSE)):
+            by_resp[label] = tuple(float(v) for v in data.loc[resp.isin(codes), marker].dropna())
+    return MarkerAssociation(
+        marker, kw, jt, mw, notes=tuple(notes), values_by_iss=by_iss, values_by_response=by_resp
+    )
 
 
 def _cohort_summary(cohort: Cohort, endpoints: Sequence[str]) -> CohortSummary:
@@ -406,7 +420,21 @@ def _cohort_summary(cohort: Cohort, endpoints: Sequence[str]) -> CohortSummary:
         counts = data["best_response"].value_counts()
         resp = {c: int(counts.get(c, 0)) for c in ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD")}
         resp["missing"] = int(data["best_response"].isna().sum())
-    return CohortSummary(cohort.n, eps, cyto, iss, resp)
+    age: dict[str, float | None] = {}
+    if "age" in data:
+        a = data["age"].dropna()
+        age = {
+            "median": float(a.median()) if len(a) else None,
+            "min": float(a.min()) if len(a) else None,
+            "max": float(a.max()) if len(a) else None,
+            "missing": float(data["age"].isna().sum()),
+        }
+    sex: dict[str, int] = {}
+    if "sex" in data:
+        counts = data["sex"].value_counts()
+        sex = {str(k): int(v) for k, v in sorted(counts.items())}
+        sex["missing"] = int(data["sex"].isna().sum())
+    return CohortSummary(cohort.n, eps, cyto, iss, resp, age, sex)
 
 
 def run_study(
@@ -489,6 +517,7 @@ def run_study(
             CI_METHOD,
             "efron",
             options.seed,
+            options.measurement,
         ),
         cohort=_cohort_summary(cohort, options.endpoints),
         analyses=tuple(analyses),
