@@ -137,7 +137,26 @@ def _summary_table(results: Any) -> Table:
     return table
 
 
-def _run_and_write(cohort: Any, options: Any, out: Path, quiet: bool, extra: dict[str, str]) -> Any:
+def _progress_step(bar: Any, task: Any) -> Any:
+    def step(label: str) -> None:
+        bar.update(task, description=label)
+        bar.advance(task)
+
+    return step
+
+
+def _run_and_write(
+    cohort: Any,
+    options: Any,
+    out: Path,
+    quiet: bool,
+    extra: dict[str, str],
+    *,
+    report: bool = False,
+    counts: bool = False,
+    pdf: bool = True,
+) -> Any:
+    """Analyse, then write results.json (and the report) in one staged, all-or-nothing step."""
     from rich.progress import Progress
 
     from ikaros.files import staged_output
@@ -145,20 +164,63 @@ def _run_and_write(cohort: Any, options: Any, out: Path, quiet: bool, extra: dic
     from ikaros.study import run_study
 
     command = shlex.join(["ikaros", *sys.argv[1:]])
-    n_steps = len(options.markers) * len(options.endpoints)
     with Progress(console=err, disable=quiet, transient=True) as bar:
-        task = bar.add_task("analysing", total=n_steps)
-
-        def step(label: str) -> None:
-            bar.update(task, description=label, advance=0)
-            bar.advance(task)
-
-        results = run_study(cohort, options, progress=step, command=command)
+        task = bar.add_task("analysing", total=len(options.markers) * len(options.endpoints))
+        results = run_study(cohort, options, progress=_progress_step(bar, task), command=command)
     with staged_output(out) as stage:
         for name, text in extra.items():
             stage.write_text(name, text)
         stage.write_text("results.json", to_json(results))
+        if report:
+            _build_report_into(results, stage.path, quiet=quiet, counts=counts, pdf=pdf)
     return results
+
+
+def _build_report_into(
+    results: Any, directory: Path, *, quiet: bool, counts: bool, pdf: bool
+) -> None:
+    from rich.progress import Progress
+
+    from ikaros.report.build import build_report, plan_figures
+
+    total = len(plan_figures(results)) + 1 + int(pdf)
+    with Progress(console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("report", total=total)
+        build_report(results, directory, counts=counts, pdf=pdf, progress=_progress_step(bar, task))
+
+
+def _write_report(results: Any, out: Path, *, quiet: bool, counts: bool, pdf: bool) -> None:
+    from ikaros.files import staged_output
+
+    with staged_output(out) as stage:
+        _build_report_into(results, stage.path, quiet=quiet, counts=counts, pdf=pdf)
+    if not quiet:
+        _out().print(
+            f"report written to {out}/ (report.html{', report.pdf' if pdf else ''}, figures/, "
+            "tables/)"
+        )
+
+
+@app.command()
+@_guard
+def report(
+    results_dir: Annotated[
+        Path, typer.Argument(help="Directory holding results.json (from analyze or demo).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output directory (default: RESULTS_DIR).")
+    ] = None,
+    counts: Annotated[
+        bool, typer.Option(help="Add cumulative events and censored counts to at-risk tables.")
+    ] = False,
+    pdf: Annotated[bool, typer.Option(help="Also write report.pdf.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Render report.html, report.pdf, figures (PNG, SVG) and tables (CSV) from results.json."""
+    from ikaros.results import load_results
+
+    results = load_results(results_dir)
+    _write_report(results, out or results_dir, quiet=quiet, counts=counts, pdf=pdf)
 
 
 @app.command()
@@ -200,6 +262,9 @@ def analyze(
             "cohort.",
         ),
     ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write the study report (HTML, PDF, figures).")
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress or summary output.")
     ] = False,
@@ -232,7 +297,7 @@ def analyze(
         time_unit=time_unit,
         expression=expression,
     )
-    results = _run_and_write(data, options, out, quiet, {})
+    results = _run_and_write(data, options, out, quiet, {}, report=report)
     if not quiet:
         _out().print(_summary_table(results))
         for w in results.warnings:
@@ -249,6 +314,9 @@ def demo(
     seed: Annotated[
         int | None, typer.Option(help="Simulate another cohort with this seed.")
     ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write the study report (default on).")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Analyse the embedded, simulated DSMM-XII-like cohort and compare with the paper."""
@@ -273,7 +341,7 @@ def demo(
         markers=markers,
         endpoints=options.endpoints,
     )
-    results = _run_and_write(cohort, options, out, quiet, {"demo_cohort.csv": csv})
+    results = _run_and_write(cohort, options, out, quiet, {"demo_cohort.csv": csv}, report=report)
     if quiet:
         return
     console = _out()
@@ -286,7 +354,10 @@ def demo(
     console.print(table)
     for w in results.warnings:
         err.print(f"[yellow]note:[/] {w}")
-    console.print(f"cohort and results written to {out}/ (demo_cohort.csv, results.json)")
+    console.print(
+        f"cohort and results written to {out}/ (demo_cohort.csv, results.json"
+        + (", report.html, report.pdf, figures/, tables/)" if report else ")")
+    )
 
 
 @app.command()

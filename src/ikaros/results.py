@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ikaros.errors import SchemaVersionError
+from ikaros.errors import InputError, SchemaVersionError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -351,8 +351,15 @@ def _build(tp: Any, value: Any) -> Any:
 
 
 def from_json(text: str, *, source: str = "results.json") -> Results:
-    """Parse results JSON, checking the schema version."""
-    data = json.loads(text)
+    """Parse results JSON, checking the schema version and structure."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            file=source,
+            remedy="re-run the analysis to write a fresh results.json",
+        ) from None
     version = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
     if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
         raise SchemaVersionError(
@@ -360,7 +367,13 @@ def from_json(text: str, *, source: str = "results.json") -> Results:
             f"ikaros (reads {SCHEMA_VERSION.split('.')[0]}.x). Remedy: re-run the analysis with "
             "this version of ikaros, or use the ikaros version that wrote the file"
         )
-    built: Results = _build(Results, data)
+    try:
+        built: Results = _build(Results, data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SchemaVersionError(
+            f"{source}: does not follow results schema {version} ({type(exc).__name__}: {exc}). "
+            "Remedy: re-run the analysis; do not edit results.json by hand"
+        ) from None
     return built
 
 
@@ -369,4 +382,10 @@ def load_results(path: str | Path) -> Results:
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
+    if not p.is_file():
+        raise InputError(
+            "results file not found",
+            file=str(p),
+            remedy="give the output directory of `ikaros analyze` (it holds results.json)",
+        )
     return from_json(p.read_text(encoding="utf-8"), source=str(p))

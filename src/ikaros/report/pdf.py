@@ -1,0 +1,205 @@
+"""report.pdf: the same sections as the HTML page, laid out with reportlab.
+
+Fonts are matplotlib's bundled DejaVu Sans (also used in the figures), embedded in the PDF.
+Output is deterministic (reportlab's invariant mode: no creation date or random document ID).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    LongTable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    TableStyle,
+)
+from reportlab.platypus.flowables import Flowable
+
+from ikaros.report.build import Section
+from ikaros.report.tables import Table
+from ikaros.results import Results
+
+__all__ = ["render_pdf"]
+
+_FONT = "DejaVuSans"
+_BOLD = "DejaVuSans-Bold"
+_BLUE = colors.HexColor("#0072B2")
+
+
+def _register_fonts() -> None:
+    if _FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(_FONT, str(ttf / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(_BOLD, str(ttf / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(_FONT, normal=_FONT, bold=_BOLD)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=_FONT, fontSize=8.5, leading=11.5, spaceAfter=4)
+    return {
+        "title": ParagraphStyle("title", parent=base, fontName=_BOLD, fontSize=15, leading=19),
+        "subtitle": ParagraphStyle("subtitle", parent=base, textColor=colors.HexColor("#555555")),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=_BOLD,
+            fontSize=12,
+            leading=15,
+            spaceBefore=10,
+            textColor=_BLUE,
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=base, fontName=_BOLD, fontSize=9.5, spaceBefore=6, keepWithNext=1
+        ),
+        "body": base,
+        "tabletitle": ParagraphStyle(
+            "tabletitle", parent=base, fontName=_BOLD, fontSize=9.5, spaceBefore=6
+        ),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=6.8, leading=8.2, spaceAfter=0),
+        "head": ParagraphStyle("head", parent=base, fontName=_BOLD, fontSize=6.8, leading=8.2),
+        "note": ParagraphStyle(
+            "note", parent=base, fontSize=7, leading=9, textColor=colors.HexColor("#555555")
+        ),
+        "warn": ParagraphStyle(
+            "warn",
+            parent=base,
+            backColor=colors.HexColor("#fff6e0"),
+            borderPadding=3,
+            fontSize=7.5,
+            leading=9.5,
+        ),
+    }
+
+
+def _column_widths(t: Table, width: float, size: float = 6.8) -> list[float]:
+    """Natural column widths from the measured text; only wide columns shrink to fit."""
+    pad = 7.0
+    natural = []
+    for i, head in enumerate(t.header):
+        words = max(pdfmetrics.stringWidth(w, _BOLD, size) for w in head.split())
+        cells = [pdfmetrics.stringWidth(row[i], _FONT, size) for row in t.rows]
+        natural.append(max([words, *cells]) + pad)
+    if sum(natural) <= width:
+        extra = (width - sum(natural)) / len(natural)
+        return [w + extra for w in natural]
+    narrow = [w <= 60.0 for w in natural]
+    fixed = sum(w for w, n in zip(natural, narrow, strict=True) if n)
+    wide_total = sum(w for w, n in zip(natural, narrow, strict=True) if not n)
+    room = max(width - fixed, 0.2 * width)
+    return [w if n else w * room / wide_total for w, n in zip(natural, narrow, strict=True)]
+
+
+def _table(t: Table, st: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+    data = [[Paragraph(escape(h), st["head"]) for h in t.header]]
+    data += [[Paragraph(escape(c), st["cell"]) for c in row] for row in t.rows]
+    widths = _column_widths(t, width)
+    table = LongTable(data, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f5f8")),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#999999")),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#dddddd")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ]
+        )
+    )
+    out: list[Flowable] = [Paragraph(escape(t.title), st["tabletitle"]), table]
+    if t.footnote:
+        out.append(Paragraph(escape(t.footnote), st["note"]))
+    return out
+
+
+def _figure(
+    path: Path, title: str, caption: str, st: dict[str, ParagraphStyle], width: float
+) -> Flowable:
+    img = Image(str(path))
+    # Kaplan-Meier figures two to a page; others up to most of a page
+    max_height = (11.2 if path.stem.startswith("km_") else 20.0) * cm
+    scale = min(width / img.imageWidth, max_height / img.imageHeight)
+    img.drawWidth = img.imageWidth * scale
+    img.drawHeight = img.imageHeight * scale
+    text = Paragraph(f"<b>{escape(title)}.</b> {escape(caption)}", st["note"])
+    return KeepTogether([img, text, Spacer(1, 6)])
+
+
+def render_pdf(results: Results, sections: list[Section], path: Path) -> None:
+    """Write the report sections to ``path`` as an A4 PDF."""
+    _register_fonts()
+    st = _styles()
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=1.6 * cm,
+        rightMargin=1.6 * cm,
+        topMargin=1.5 * cm,
+        bottomMargin=1.5 * cm,
+        title=f"ikaros study report: {results.input.source}",
+        author="ikaros",
+        invariant=1,
+    )
+    width = doc.width
+    story: list[Flowable] = [
+        Paragraph(escape(f"Study report: {results.input.source}"), st["title"]),
+        Paragraph(
+            escape(
+                f"{results.cohort.n} patients; markers {', '.join(results.options.markers)}; "
+                f"endpoints {', '.join(e.upper() for e in results.options.endpoints)}; "
+                f"ikaros {results.ikaros_version}"
+            ),
+            st["subtitle"],
+        ),
+    ]
+    for i, section in enumerate(sections):
+        if i > 0 and section.anchor.startswith(("survival-", "cox", "markers")):
+            story.append(PageBreak())
+        story.append(Paragraph(escape(section.title), st["h2"]))
+        for block in section.blocks:
+            if block.kind == "table" and block.table is not None:
+                story += _table(block.table, st, width)
+            elif block.kind == "figure" and block.figure is not None:
+                f = block.figure
+                story.append(_figure(f.png, f.title, f.caption, st, width))
+            elif block.kind == "heading":
+                story.append(Paragraph(escape(block.text), st["h3"]))
+            elif block.kind == "warning":
+                story.append(Paragraph(escape(block.text), st["warn"]))
+            else:
+                story.append(Paragraph(escape(block.text), st["body"]))
+    r = results
+    repro = (
+        f"<b>Reproducibility.</b> Input: {escape(r.input.source)}, SHA-256 "
+        f"{escape(r.input.sha256 or 'n/a (in-memory data)')}. Command: "
+        f"{escape(r.command or 'n/a (Python API)')}"
+        + (f"; seed {r.options.seed}" if r.options.seed is not None else "")
+        + ". Software: "
+        + escape(", ".join(f"{k} {v}" for k, v in r.software.items()))
+        + f". Results schema {escape(r.schema_version)}."
+    )
+    story += [Spacer(1, 12), Paragraph(repro, st["note"])]
+
+    def footer(canvas, doc_):  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setFont(_FONT, 7)
+        canvas.setFillColor(colors.HexColor("#777777"))
+        canvas.drawRightString(A4[0] - 1.6 * cm, 0.8 * cm, f"page {doc_.page}")
+        canvas.drawString(1.6 * cm, 0.8 * cm, "ikaros study report")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
