@@ -1,0 +1,67 @@
+"""Publication figures of the study report, drawn from the typed result objects only.
+
+Every figure reads what :mod:`ikaros.results` holds (Kaplan-Meier step data, Cox terms, test
+results, marker values) and computes no statistics: numbers at risk and landmark survival are
+looked up in the stored step data; the box plots show the stored marker values.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects with an Agg canvas, never through
+pyplot, inside :func:`ikaros.report.style.journal_style`. Layouts are fixed in inches (no
+``tight_layout``): text is measured once with the Agg renderer and margins are set from it, so
+rendering is fast and the output deterministic. :func:`save_figure` writes a 300-dpi PNG and an
+SVG with text as text; the same figure gives byte-identical files.
+
+Functions
+---------
+km_figure
+    Kaplan-Meier curves with confidence bands, censor marks, legend with n, events, landmark
+    survival and log-rank P, and a numbers-at-risk table under the time axis.
+draw_km, draw_at_risk
+    The two building blocks of ``km_figure``, for custom layouts.
+numbers_at_risk, cumulative_counts, time_ticks
+    The numbers of the at-risk table and the ticks of the time axis.
+forest_figure
+    Hazard ratios of the multivariable Cox models, or per-SD hazard ratios by cytogenetic risk
+    with the interaction P.
+marker_figure
+    The marker by ISS stage and by best response (box plots with the points).
+paper_figure
+    The published figures of Kronke et al. 2017 next to this cohort's.
+save_figure
+    PNG (300 dpi) and SVG with deterministic bytes.
+group_colors
+    The colour of each group, the same in every figure.
+
+Modules
+-------
+``km`` (Kaplan-Meier figure, curves, at-risk table), ``km_data`` (step-data look-ups, time
+ticks), ``_km_legend`` (legend block and its placement), ``forest``, ``markers``, ``paper``, and
+``_common`` (figure creation, text measurement, colours, log-axis ticks, saving).
+"""
+
+from __future__ import annotations
+
+from ikaros.report.figures._common import Colors as Colors
+from ikaros.report.figures._common import group_colors, save_figure
+from ikaros.report.figures.forest import forest_figure
+from ikaros.report.figures.km import KM_WIDTH, draw_at_risk, draw_km, km_figure
+from ikaros.report.figures.km_data import cumulative_counts, numbers_at_risk, time_ticks
+from ikaros.report.figures.markers import JITTER_SEED as JITTER_SEED
+from ikaros.report.figures.markers import marker_figure
+from ikaros.report.figures.paper import paper_figure
+from ikaros.report.style import PALETTE
+
+__all__ = [
+    "KM_WIDTH",
+    "PALETTE",
+    "cumulative_counts",
+    "draw_at_risk",
+    "draw_km",
+    "forest_figure",
+    "group_colors",
+    "km_figure",
+    "marker_figure",
+    "numbers_at_risk",
+    "paper_figure",
+    "save_figure",
+    "time_ticks",
+]
