@@ -8,6 +8,8 @@ are written into a staging directory by :func:`build_report`; the caller moves t
 from __future__ import annotations
 
 import base64
+import multiprocessing as mp
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,22 +160,55 @@ def plan_figures(results: Results, *, counts: bool = False) -> list[_FigureJob]:
     return jobs
 
 
+_ACTIVE: tuple[list[_FigureJob], Path] | None = None
+
+
+def _render_one(index: int) -> tuple[int, str, str]:
+    """Worker: draw and save figure ``index`` of the active job list (set before forking)."""
+    assert _ACTIVE is not None
+    jobs, directory = _ACTIVE
+    job = jobs[index]
+    png, svg = figures.save_figure(job.make(), directory, job.stem)
+    return index, str(png), str(svg)
+
+
 def _render_figures(
     jobs: list[_FigureJob], directory: Path, progress: Progress | None
 ) -> dict[str, FigureRef]:
+    """Draw and save every figure, on all cores where the platform can fork.
+
+    Each figure is independent and written by the process that draws it, so the files are the
+    same whichever process renders them.
+    """
+    global _ACTIVE
+    paths: dict[int, tuple[str, str]] = {}
+    workers = min(os.cpu_count() or 1, 4)
+    _ACTIVE = (jobs, directory)
+    try:
+        if workers > 1 and len(jobs) >= 6 and "fork" in mp.get_all_start_methods():
+            with mp.get_context("fork").Pool(workers) as pool:
+                for i, png, svg in pool.imap_unordered(_render_one, range(len(jobs))):
+                    paths[i] = (png, svg)
+                    if progress:
+                        progress(f"figure {jobs[i].stem}")
+        else:
+            for i in range(len(jobs)):
+                _, png, svg = _render_one(i)
+                paths[i] = (png, svg)
+                if progress:
+                    progress(f"figure {jobs[i].stem}")
+    finally:
+        _ACTIVE = None
     refs = {}
-    for job in jobs:
-        if progress:
-            progress(f"figure {job.stem}")
-        fig = job.make()
-        png, svg = figures.save_figure(fig, directory, job.stem)
+    for i, job in enumerate(jobs):
+        png_path, svg_path = Path(paths[i][0]), Path(paths[i][1])
         refs[job.stem] = FigureRef(
             job.stem,
             job.title,
             job.caption,
-            png,
-            svg,
-            base64.b64encode(png.read_bytes()).decode("ascii"),
+            png_path,
+            svg_path,
+            base64.b64encode(png_path.read_bytes()).decode("ascii"),
         )
     return refs
 

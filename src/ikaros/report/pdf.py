@@ -130,9 +130,11 @@ def _figure(
     path: Path, title: str, caption: str, st: dict[str, ParagraphStyle], width: float
 ) -> Flowable:
     img = Image(str(path))
-    # Kaplan-Meier figures two to a page; others up to most of a page
+    # natural size (figures are saved at 300 dpi), capped by the frame; Kaplan-Meier figures
+    # two to a page
     max_height = (11.2 if path.stem.startswith("km_") else 20.0) * cm
-    scale = min(width / img.imageWidth, max_height / img.imageHeight)
+    natural = 72.0 / 300.0
+    scale = min(natural, width / img.imageWidth, max_height / img.imageHeight)
     img.drawWidth = img.imageWidth * scale
     img.drawHeight = img.imageHeight * scale
     text = Paragraph(f"<b>{escape(title)}.</b> {escape(caption)}", st["note"])
@@ -169,19 +171,27 @@ def render_pdf(results: Results, sections: list[Section], path: Path) -> None:
     for i, section in enumerate(sections):
         if i > 0 and section.anchor.startswith(("survival-", "cox", "markers")):
             story.append(PageBreak())
-        story.append(Paragraph(escape(section.title), st["h2"]))
+        # headings wait to be kept on the page of what follows them
+        pending: list[Flowable] = [Paragraph(escape(section.title), st["h2"])]
         for block in section.blocks:
+            items: list[Flowable]
             if block.kind == "table" and block.table is not None:
-                story += _table(block.table, st, width)
+                items = _table(block.table, st, width)
             elif block.kind == "figure" and block.figure is not None:
                 f = block.figure
-                story.append(_figure(f.png, f.title, f.caption, st, width))
+                items = [_figure(f.png, f.title, f.caption, st, width)]
             elif block.kind == "heading":
-                story.append(Paragraph(escape(block.text), st["h3"]))
+                pending.append(Paragraph(escape(block.text), st["h3"]))
+                continue
             elif block.kind == "warning":
-                story.append(Paragraph(escape(block.text), st["warn"]))
+                items = [Paragraph(escape(block.text), st["warn"])]
             else:
-                story.append(Paragraph(escape(block.text), st["body"]))
+                items = [Paragraph(escape(block.text), st["body"])]
+            if pending:
+                items = [KeepTogether([*pending, items[0]]), *items[1:]]
+                pending = []
+            story += items
+        story += pending
     r = results
     repro = (
         f"<b>Reproducibility.</b> Input: {escape(r.input.source)}, SHA-256 "
