@@ -262,6 +262,18 @@ def analyze(
             "cohort.",
         ),
     ] = None,
+    cut: Annotated[
+        str,
+        typer.Option(
+            help="quartile (pre-specified Q1 vs Q2-4 only) or optimal (also a maximally selected "
+            "log-rank cutpoint, labelled optimised, with its search-corrected p)."
+        ),
+    ] = "quartile",
+    cut_pmethod: Annotated[
+        str, typer.Option(help="Corrected p of an optimal cut: Lau94, condMC or both.")
+    ] = "Lau94",
+    permutations: Annotated[int, typer.Option(help="Permutations for condMC.")] = 10000,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for the cutpoint CI.")] = 0,
     report: Annotated[
         bool, typer.Option("--report", help="Also write the study report (HTML, PDF, figures).")
     ] = False,
@@ -281,6 +293,10 @@ def analyze(
         landmark=landmark,
         firth=firth,
         measurement=measurement,
+        cut=cut,
+        cut_pmethod=cut_pmethod,
+        n_permutations=permutations,
+        n_bootstrap=bootstrap,
     )
     if out.exists() and not out.is_dir():  # fail before the analysis, not after it
         raise InputError(
@@ -426,6 +442,250 @@ def qpcr(
         for note in result.notes:
             err.print(f"[yellow]note:[/] {note}")
         _out().print(f"written to {out}/ (expression.csv, qc.csv)")
+
+
+@app.command()
+@_guard
+def cutpoint(
+    cohort: Annotated[Path, typer.Argument(help="Clinical table with the marker.")],
+    marker: Annotated[str, typer.Option("--marker", "-m", help="Marker column.")],
+    endpoint: Annotated[str, typer.Option("--endpoint", "-e", help="Endpoint E.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    pmethod: Annotated[str, typer.Option(help="Lau94, condMC or both.")] = "both",
+    permutations: Annotated[int, typer.Option(help="Permutations for condMC.")] = 10000,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for the CI.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of permutations and bootstrap.")] = 1,
+    minprop: Annotated[float, typer.Option(help="Lowest quantile for a cut.")] = 0.1,
+    maxprop: Annotated[float, typer.Option(help="Highest quantile for a cut.")] = 0.9,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
+    ] = None,
+    time_unit: Annotated[
+        str, typer.Option("--time-unit", help="days, months or years.")
+    ] = "months",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Optimal cutpoint of one marker (maximally selected log-rank), corrected for the search."""
+    import dataclasses
+    import json
+
+    from ikaros.cohort import load_cohort
+    from ikaros.cutpoints import maxstat_cutpoint
+    from ikaros.files import staged_output
+
+    if pmethod not in ("Lau94", "condMC", "both"):
+        raise InputError(f"unknown --pmethod {pmethod!r}", remedy="use Lau94, condMC or both")
+    data = load_cohort(
+        cohort,
+        markers=(marker,),
+        endpoints=(endpoint,),
+        mapping=_parse_map(map_ or []),
+        time_unit=time_unit,
+    )
+    sub, excluded = data.complete([marker, f"{endpoint}_time"])
+    cp = maxstat_cutpoint(
+        sub[f"{endpoint}_time"],
+        sub[f"{endpoint}_event"],
+        sub[marker],
+        minprop=minprop,
+        maxprop=maxprop,
+        pmethod=pmethod,
+        n_permutations=permutations,  # type: ignore[arg-type]
+        n_bootstrap=bootstrap,
+        seed=seed,
+    )
+    record = {
+        "marker": marker,
+        "endpoint": endpoint,
+        "n": len(sub),
+        "excluded": excluded,
+        **dataclasses.asdict(cp),
+        "note": "origin 'optimised': the cut was chosen on these data. Report p_lau94 or "
+        "p_permutation (corrected for the search); p_unadjusted is shown only to "
+        "illustrate how misleading an uncorrected minimum p is.",
+        "command": shlex.join(["ikaros", *sys.argv[1:]]),
+        "seed": seed,
+        "input_sha256": data.sha256,
+    }
+    with staged_output(out) as stage:
+        stage.write_text(
+            "cutpoint.json", json.dumps(record, indent=2, allow_nan=False, default=str) + "\n"
+        )
+    if quiet:
+        return
+    t = Table(title=f"Optimised cutpoint of {marker} for {endpoint.upper()} (n = {len(sub)})")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    ci = (
+        "-"
+        if cp.ci_lower is None
+        else f"{cp.ci_lower:.4g} to {cp.ci_upper:.4g} ({cp.n_bootstrap} bootstrap)"
+    )
+    for name, value in (
+        ("cutpoint (low: x <= cut)", f"{cp.cutpoint:.6g}"),
+        ("95% CI of the cutpoint", ci),
+        (
+            "low / high group (events)",
+            f"{cp.n_low} ({cp.events_low}) / {cp.n_high} ({cp.events_high})",
+        ),
+        ("max standardized log-rank statistic", f"{cp.statistic:.4f}"),
+        ("p corrected, Lausen-Schumacher 1994", _fmt_p(cp.p_lau94)),
+        (
+            "p corrected, permutation",
+            "-"
+            if cp.p_permutation is None
+            else f"{_fmt_p(cp.p_permutation)} (B = {cp.n_permutations})",
+        ),
+        ("p of the best cut, NOT corrected", _fmt_p(cp.p_unadjusted)),
+    ):
+        t.add_row(name, value)
+    _out().print(t)
+    _out().print(f"written to {out}/cutpoint.json")
+
+
+@app.command()
+@_guard
+def scan(
+    expression: Annotated[
+        Path, typer.Option("--expression", "-x", help="Matrix: genes x samples or samples x genes.")
+    ],
+    clinical: Annotated[Path, typer.Option("--clinical", "-c", help="Clinical cohort table.")],
+    endpoint: Annotated[str, typer.Option("--endpoint", "-e", help="Endpoint E.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    covariate: Annotated[
+        list[str] | None, typer.Option("--covariate", help="Adjust a second Cox model (repeat).")
+    ] = None,
+    sample_pattern: Annotated[
+        str | None,
+        typer.Option(
+            help="Regex mapping sample names to patient_id (group 1), e.g. '^(MMRF_[0-9]+)_1_BM'."
+        ),
+    ] = None,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
+    ] = None,
+    time_unit: Annotated[
+        str, typer.Option("--time-unit", help="days, months or years.")
+    ] = "months",
+    cutpoints: Annotated[
+        bool, typer.Option(help="Maximally selected log-rank cutpoints with corrected p.")
+    ] = True,
+    minprop: Annotated[float, typer.Option(help="Lowest quantile for a cutpoint.")] = 0.1,
+    maxprop: Annotated[float, typer.Option(help="Highest quantile for a cutpoint.")] = 0.9,
+    block_size: Annotated[int, typer.Option(help="Genes per block.")] = 2000,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask: threads, processes or a scheduler address.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Genome-wide prognostic scan: Cox, log-rank and honest cutpoints for every gene."""
+    import json
+
+    from rich.progress import Progress
+
+    from ikaros.cohort import load_cohort
+    from ikaros.files import sha256_file, staged_output
+    from ikaros.report.figures import save_figure, volcano_figure
+    from ikaros.scan.matrix import align_matrix, load_matrix
+    from ikaros.scan.run import SCAN_SCHEMA_VERSION, ScanOptions, run_scan
+    from ikaros.study import software_versions
+
+    options = ScanOptions(
+        endpoint=endpoint,
+        covariates=tuple(covariate or ()),
+        cutpoints=cutpoints,
+        minprop=minprop,
+        maxprop=maxprop,
+        block_size=block_size,
+        scheduler=scheduler,
+    )
+    cohort = load_cohort(
+        clinical,
+        endpoints=(endpoint,),
+        covariates=options.covariates,
+        mapping=_parse_map(map_ or []),
+        time_unit=time_unit,
+    )
+    matrix = align_matrix(
+        load_matrix(expression),
+        list(cohort.data["patient_id"]),
+        source=str(expression),
+        sample_pattern=sample_pattern,
+    )
+    with Progress(console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("scanning genes", total=len(matrix.genes))
+        result = run_scan(
+            cohort, matrix, options, progress=lambda done, total: bar.update(task, completed=done)
+        )
+    table = result.table
+    summary = {
+        "scan_schema_version": SCAN_SCHEMA_VERSION,
+        "command": shlex.join(["ikaros", *sys.argv[1:]]),
+        "clinical": {"source": str(clinical), "sha256": sha256_file(clinical)},
+        "expression": {
+            "source": str(expression),
+            "sha256": sha256_file(expression),
+            "orientation": matrix.orientation,
+        },
+        "options": {
+            "endpoint": endpoint,
+            "covariates": list(options.covariates),
+            "cutpoints": cutpoints,
+            "minprop": minprop,
+            "maxprop": maxprop,
+            "block_size": block_size,
+            "scheduler": scheduler,
+        },
+        "n": result.n,
+        "events": result.events,
+        "genes": len(table),
+        "excluded": result.excluded,
+        "notes": list(result.notes),
+        "significant_cox_q05": int((table["cox_q"] < 0.05).sum()),
+        "software": software_versions(),
+        "columns": {
+            "cox_*": "univariate Cox on the expression (Efron; Firth where method = firth)",
+            "adj_*": "Cox adjusted for the covariates",
+            "q1_*": "log-rank, lowest quartile (<= 25th percentile) vs the rest: prespecified",
+            "median_*": "log-rank, <= median vs above: prespecified",
+            "opt_*": "maximally selected log-rank cutpoint: optimised; use opt_p_lau94 "
+            "(corrected for the search), never opt_p_unadjusted",
+            "*_q*": "Benjamini-Hochberg q-values over all genes",
+        },
+    }
+    with staged_output(out) as stage:
+        table.to_parquet(stage.file("scan.parquet"), index=False)
+        stage.write_text("scan.csv", table.to_csv(index=False, lineterminator="\n"))
+        stage.write_text("scan_summary.json", json.dumps(summary, indent=2) + "\n")
+        save_figure(
+            volcano_figure(table, title=f"{endpoint.upper()}: {len(table)} genes"),
+            stage.path,
+            "volcano",
+        )
+    if quiet:
+        return
+    for line in result.notes:
+        err.print(f"[yellow]note:[/] {line}")
+    top = table.nsmallest(10, "cox_p")
+    t = Table(
+        title=f"Top genes by Cox p ({endpoint.upper()}, n={result.n}, events={result.events})"
+    )
+    for col in ("gene", "HR (95% CI)", "p", "q", "Q1 log-rank p", "optimal cut p (corrected)"):
+        t.add_column(col, justify="left" if col == "gene" else "right")
+    for _, r in top.iterrows():
+        t.add_row(
+            str(r["gene"]),
+            f"{r['cox_hr']:.2f} ({r['cox_lower']:.2f}-{r['cox_upper']:.2f})",
+            _fmt_p(r["cox_p"]),
+            _fmt_p(r["cox_q"]),
+            _fmt_p(r["q1_logrank_p"]),
+            _fmt_p(r["opt_p_lau94"]) if "opt_p_lau94" in r else "-",
+        )
+    _out().print(t)
+    _out().print(
+        f"{summary['significant_cox_q05']} genes with Cox q < 0.05; written to {out}/ "
+        "(scan.parquet, scan.csv, scan_summary.json, volcano.png/svg)"
+    )
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "LandmarkResult",
     "MarkerAssociation",
     "MedianResult",
+    "OptimalCut",
     "Options",
     "PHResult",
     "RankTestResult",
@@ -167,6 +168,30 @@ class Subgroup:
 
 
 @dataclass(frozen=True)
+class OptimalCut:
+    """A data-derived cutpoint (maximally selected log-rank statistic), labelled ``optimised``.
+
+    ``p_lau94`` / ``p_permutation`` are corrected for the search over cuts; ``logrank`` and
+    ``p_unadjusted`` are those of the chosen cut alone and are NOT corrected.
+    """
+
+    cutpoint: float
+    statistic: float
+    p_lau94: float
+    p_permutation: float | None
+    n_permutations: int
+    p_unadjusted: float
+    minprop: float
+    maxprop: float
+    ci_lower: float | None
+    ci_upper: float | None
+    n_bootstrap: int
+    groups: dict[str, GroupSummary]
+    logrank: TestResult
+    origin: str = "optimised"
+
+
+@dataclass(frozen=True)
 class Exclusions:
     missing_marker: int
     missing_endpoint: int
@@ -199,6 +224,7 @@ class Analysis:
     subgroups: tuple[Subgroup, ...]
     interaction: Interaction | None
     notes: tuple[str, ...] = ()
+    optimal_cut: OptimalCut | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +298,7 @@ class Options:
     ties: str
     seed: int | None = None
     measurement: str | None = None
+    cut: str = "quartile"
 
 
 @dataclass(frozen=True)

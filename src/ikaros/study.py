@@ -26,6 +26,7 @@ import pandas as pd
 
 from ikaros import __version__
 from ikaros.cohort import Cohort
+from ikaros.cutpoints import maxstat_cutpoint, optimal_grouping
 from ikaros.errors import AnalysisError, InputError
 from ikaros.groups import Grouping, quartile_groups
 from ikaros.results import (
@@ -37,6 +38,7 @@ from ikaros.results import (
     InputInfo,
     Interaction,
     MarkerAssociation,
+    OptimalCut,
     Options,
     Results,
     Subgroup,
@@ -90,6 +92,12 @@ class StudyOptions:
     firth: str = "auto"
     seed: int | None = None
     measurement: str | None = None
+    cut: str = "quartile"
+    cut_pmethod: str = "Lau94"
+    n_permutations: int = 10000
+    n_bootstrap: int = 0
+    minprop: float = 0.1
+    maxprop: float = 0.9
 
     def __post_init__(self) -> None:
         if self.transform not in ("none", "log2"):
@@ -111,6 +119,16 @@ class StudyOptions:
             raise InputError(
                 f"firth must be auto, never or always, got {self.firth!r}",
                 remedy="use --firth auto",
+            )
+        if self.cut not in ("quartile", "optimal"):
+            raise InputError(
+                f"cut must be 'quartile' or 'optimal', got {self.cut!r}",
+                remedy="use --cut quartile (pre-specified) or --cut optimal",
+            )
+        if self.cut_pmethod not in ("Lau94", "condMC", "both"):
+            raise InputError(
+                f"cut p-value method must be Lau94, condMC or both, got {self.cut_pmethod!r}",
+                remedy="use --cut-pmethod Lau94",
             )
         if not self.markers:
             raise InputError("no marker given", remedy="name at least one with --marker")
@@ -273,6 +291,7 @@ class _MarkerEndpoint:
             fit, excl = self._cox({group_term: high, **{c: c for c in adjusters}})
             group_multi = cox_model(fit, excluded=excl)
         subgroups, interaction = self._subgroups()
+        optimal = self._optimal_cut() if o.cut == "optimal" else None
         return Analysis(
             marker=m,
             endpoint=self.endpoint,
@@ -305,6 +324,43 @@ class _MarkerEndpoint:
             subgroups=subgroups,
             interaction=interaction,
             notes=tuple(self.notes),
+            optimal_cut=optimal,
+        )
+
+    def _optimal_cut(self) -> OptimalCut | None:
+        o = self.options
+        x = self.frame[self.marker].to_numpy(dtype=float)
+        try:
+            cp = maxstat_cutpoint(
+                self.time,
+                self.event,
+                x,
+                minprop=o.minprop,
+                maxprop=o.maxprop,
+                pmethod=o.cut_pmethod,  # type: ignore[arg-type]
+                n_permutations=o.n_permutations,
+                n_bootstrap=o.n_bootstrap,
+                seed=0 if o.seed is None else o.seed,
+            )
+        except AnalysisError as exc:
+            self.notes.append(f"optimal cutpoint not computed: {exc}")
+            return None
+        grouping = optimal_grouping(x, cp)
+        lr = logrank(self.time, self.event, grouping.label_array(), order=grouping.labels)
+        return OptimalCut(
+            cutpoint=cp.cutpoint,
+            statistic=cp.statistic,
+            p_lau94=cp.p_lau94,
+            p_permutation=cp.p_permutation,
+            n_permutations=cp.n_permutations,
+            p_unadjusted=cp.p_unadjusted,
+            minprop=cp.minprop,
+            maxprop=cp.maxprop,
+            ci_lower=cp.ci_lower,
+            ci_upper=cp.ci_upper,
+            n_bootstrap=cp.n_bootstrap,
+            groups=self._groups(grouping),
+            logrank=test_result(lr, "log-rank at the optimised cut (NOT corrected for the search)"),
         )
 
     def _subgroups(self) -> tuple[tuple[Subgroup, ...], Interaction | None]:
@@ -518,6 +574,7 @@ def run_study(
             "efron",
             options.seed,
             options.measurement,
+            options.cut,
         ),
         cohort=_cohort_summary(cohort, options.endpoints),
         analyses=tuple(analyses),

@@ -276,6 +276,14 @@ def _sections(
             "landmark", "Landmark survival", [Block("table", table=tables["landmark_survival"])]
         )
     )
+    if "optimal_cutpoints" in tables:
+        out.append(
+            Section(
+                "cutpoints",
+                "Optimised cutpoints",
+                [Block("table", table=tables["optimal_cutpoints"])],
+            )
+        )
     markers = [figs[k] for k in figs if k.startswith("marker_")]
     if markers:
         out.append(

@@ -268,11 +268,57 @@ def summary_table(results: Results) -> Table:
     )
 
 
+def optimal_cut_table(results: Results) -> Table:
+    """Optimised (data-derived) cutpoints with corrected and uncorrected p side by side."""
+    rows = []
+    for a in results.analyses:
+        c = a.optimal_cut
+        if c is None:
+            continue
+        ci = "-" if c.ci_lower is None else f"{_num(c.ci_lower, 3)}-{_num(c.ci_upper, 3)}"
+        low, high = c.groups.get("low"), c.groups.get("high")
+        rows.append(
+            (
+                a.marker,
+                a.endpoint.upper(),
+                _num(c.cutpoint, 4),
+                ci,
+                f"{low.n if low else '-'} / {high.n if high else '-'}",
+                fmt_p(c.p_lau94),
+                "-" if c.p_permutation is None else fmt_p(c.p_permutation),
+                fmt_p(c.logrank.p),
+            )
+        )
+    return Table(
+        "optimal_cutpoints",
+        "Optimised cutpoints (maximally selected log-rank statistic)",
+        (
+            "Marker",
+            "Endpoint",
+            "Cutpoint",
+            "Bootstrap 95% CI",
+            "n low / high",
+            "p corrected (Lau94)",
+            "p corrected (permutation)",
+            "p of this cut, NOT corrected",
+        ),
+        tuple(rows),
+        "Cut chosen on these data (origin: optimised) among cuts between the "
+        f"{100 * (results.analyses[0].optimal_cut.minprop if rows else 0.1):.0f}th and "
+        f"{100 * (results.analyses[0].optimal_cut.maxprop if rows else 0.9):.0f}th percentiles; "
+        "only the corrected p-values are valid tests (Lausen & Schumacher 1992; Hothorn & "
+        "Lausen 2003). The pre-specified quartile analysis remains the primary one.",
+    )
+
+
 def all_tables(results: Results) -> Sequence[Table]:
-    return (
+    tables = [
         summary_table(results),
         characteristics_table(results),
         landmark_table(results),
         cox_table(results, kind="univariate"),
         cox_table(results, kind="multivariable"),
-    )
+    ]
+    if any(a.optimal_cut is not None for a in results.analyses):
+        tables.append(optimal_cut_table(results))
+    return tuple(tables)

@@ -48,6 +48,7 @@ from ikaros.report.figures.km_data import cumulative_counts, numbers_at_risk, ti
 from ikaros.report.figures.markers import JITTER_SEED as JITTER_SEED
 from ikaros.report.figures.markers import marker_figure
 from ikaros.report.figures.paper import paper_figure
+from ikaros.report.figures.volcano import volcano_figure
 from ikaros.report.style import PALETTE
 
 __all__ = [
@@ -64,4 +65,5 @@ __all__ = [
     "paper_figure",
     "save_figure",
     "time_ticks",
+    "volcano_figure",
 ]

@@ -1,0 +1,250 @@
+"""The genome-wide prognostic scan: every gene against one endpoint, in blocks of genes.
+
+Per gene: univariate Cox on the continuous expression (Efron, iterated to convergence; Firth
+refit on monotone likelihood), optionally Cox adjusted for covariates, log-rank of the lowest
+quartile vs the rest and of a median split (both pre-specified cuts), and, on request, the
+maximally selected log-rank cutpoint with its search-corrected p-value (an optimised cut).
+Benjamini-Hochberg q-values are computed per family of tests over all genes.
+
+Blocks of genes run in-process or on Dask (``scheduler``: ``"threads"``, ``"processes"`` or
+the address of a running ``distributed`` scheduler); each block is computed by the same
+function either way, so the numbers do not depend on the backend.
+
+References
+----------
+Benjamini Y, Hochberg Y. Controlling the false discovery rate: a practical and powerful approach
+to multiple testing. J R Stat Soc B 1995;57:289-300.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from statsmodels.stats.multitest import multipletests
+
+from ikaros.cohort import Cohort
+from ikaros.cutpoints import maxstat_scan
+from ikaros.errors import AnalysisError, InputError
+from ikaros.scan.engine import cox_scan, logrank_scan
+from ikaros.scan.matrix import AlignedMatrix
+
+__all__ = ["SCAN_SCHEMA_VERSION", "ScanOptions", "ScanResult", "run_scan"]
+
+SCAN_SCHEMA_VERSION = "1.0"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What the scan computes.
+
+    Parameters
+    ----------
+    endpoint
+        Endpoint name ``E`` (columns ``E_time``, ``E_event`` in the cohort).
+    covariates
+        Adjust a second Cox model per gene for these cohort columns (complete cases).
+    cutpoints
+        Also compute maximally selected log-rank cutpoints (Lausen-Schumacher corrected p).
+    minprop, maxprop
+        Quantile range of candidate cutpoints.
+    block_size
+        Genes per block (memory bound and unit of parallel work).
+    scheduler
+        ``None`` (in-process), ``"threads"``, ``"processes"`` or a Dask scheduler address.
+    """
+
+    endpoint: str
+    covariates: tuple[str, ...] = ()
+    cutpoints: bool = True
+    minprop: float = 0.1
+    maxprop: float = 0.9
+    block_size: int = 2000
+    scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.minprop < self.maxprop < 1.0:
+            raise InputError(
+                f"--minprop and --maxprop must satisfy 0 < minprop < maxprop < 1, got "
+                f"{self.minprop} and {self.maxprop}",
+                remedy="use e.g. --minprop 0.1 --maxprop 0.9",
+            )
+        if self.block_size < 1:
+            raise InputError(
+                f"--block-size must be a positive number of genes, got {self.block_size}",
+                remedy="use e.g. --block-size 2000",
+            )
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Per-gene table and a summary of the scan."""
+
+    table: pd.DataFrame
+    n: int
+    events: int
+    excluded: dict[str, int]
+    notes: tuple[str, ...] = ()
+    options: ScanOptions = field(default_factory=lambda: ScanOptions("os"))
+
+
+def _scan_block(
+    time: NDArray[np.float64],
+    event: NDArray[np.int64],
+    X: NDArray[np.float64],
+    genes: Sequence[str],
+    covariates: NDArray[np.float64] | None,
+    covariate_names: Sequence[str],
+    cutpoints: bool,
+    minprop: float,
+    maxprop: float,
+) -> pd.DataFrame:
+    """All per-gene statistics of one block of genes (the unit of in-process or Dask work)."""
+    genes = list(genes)
+    cox = cox_scan(time, event, X, genes=genes).to_frame()
+    out = pd.DataFrame({"gene": genes})
+    for col in ("coef", "se", "hr", "lower", "upper", "p", "method", "converged", "monotone"):
+        out[f"cox_{col}"] = cox[col].to_numpy()
+    if covariates is not None:
+        adj = cox_scan(
+            time, event, X, genes=genes, covariates=covariates, covariate_names=covariate_names
+        ).to_frame()
+        for col in ("hr", "lower", "upper", "p", "method"):
+            out[f"adj_{col}"] = adj[col].to_numpy()
+    q25 = np.quantile(X, 0.25, axis=0)
+    med = np.quantile(X, 0.5, axis=0)
+    for name, cut in (("q1", q25), ("median", med)):
+        lr = logrank_scan(time, event, cut[None, :] < X)
+        out[f"{name}_cut"] = cut
+        out[f"{name}_cut_origin"] = "prespecified"
+        out[f"{name}_logrank_chisq"] = lr.statistic
+        out[f"{name}_logrank_p"] = lr.p
+        out[f"{name}_n_high"] = lr.n_high
+    if cutpoints:
+        ms = maxstat_scan(time, event, X, minprop=minprop, maxprop=maxprop)
+        out["opt_cut"] = ms["cutpoint"]
+        out["opt_cut_origin"] = "optimised"
+        out["opt_statistic"] = ms["statistic"]
+        out["opt_p_lau94"] = ms["p_lau94"]
+        out["opt_p_unadjusted"] = ms["p_unadjusted"]
+    return out
+
+
+def _bh(p: pd.Series) -> NDArray[np.float64]:
+    q = np.full(len(p), np.nan)
+    ok = p.notna().to_numpy()
+    if ok.any():
+        q[ok] = multipletests(p.to_numpy()[ok], method="fdr_bh")[1]
+    return q
+
+
+def _blocks(n_genes: int, size: int) -> list[slice]:
+    return [slice(i, min(i + size, n_genes)) for i in range(0, n_genes, size)]
+
+
+def _run_dask(
+    args: list[tuple], scheduler: str, progress: Progress | None, n_genes: int
+) -> list[pd.DataFrame]:
+    try:
+        import dask
+    except ImportError:  # pragma: no cover - dask is an optional dependency
+        raise InputError(
+            "--scheduler needs Dask", remedy="pip install 'ikaros[dask]' (dask[distributed])"
+        ) from None
+    tasks = [dask.delayed(_scan_block)(*a) for a in args]
+    if scheduler in ("threads", "processes", "sync"):
+        parts = list(dask.compute(*tasks, scheduler=scheduler))
+        if progress:
+            progress(n_genes, n_genes)
+        return parts
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(
+            f"cannot reach the Dask scheduler {scheduler!r}: {exc}",
+            remedy="start it (dask scheduler) or use --scheduler threads|processes",
+        ) from None
+    try:
+        futures = [client.submit(_scan_block, *a, pure=False) for a in args]
+        parts = []
+        done = 0
+        for a, fut in zip(args, futures, strict=True):  # in order; progress per block
+            parts.append(fut.result())
+            done += len(a[3])
+            if progress:
+                progress(done, n_genes)
+        return parts
+    finally:
+        client.close()
+
+
+def run_scan(
+    cohort: Cohort,
+    matrix: AlignedMatrix,
+    options: ScanOptions,
+    *,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan every gene of ``matrix`` against ``options.endpoint`` of ``cohort``."""
+    tcol, ecol = f"{options.endpoint}_time", f"{options.endpoint}_event"
+    if tcol not in cohort.data:
+        raise InputError(
+            f"endpoint {options.endpoint!r} not in the cohort",
+            file=cohort.source,
+            remedy=f"the cohort has endpoints {list(cohort.endpoints)}",
+        )
+    data = cohort.data.set_index("patient_id").loc[list(matrix.patient_ids)]
+    needed = [tcol, ecol, *options.covariates]
+    complete = data[needed].notna().all(axis=1).to_numpy()
+    excluded = {
+        "no_sample": len(matrix.patients_without_sample),
+        "missing_endpoint_or_covariate": int((~complete).sum()),
+    }
+    data = data[complete]
+    X = matrix.values[complete]
+    time = data[tcol].to_numpy(dtype=float)
+    event = data[ecol].to_numpy(dtype=np.int64)
+    if event.sum() < 2:
+        raise AnalysisError(
+            f"{options.endpoint}: {int(event.sum())} events among the {len(time)} matched "
+            "patients; a scan needs events"
+        )
+    cov = data[list(options.covariates)].to_numpy(dtype=float) if options.covariates else None
+    blocks = _blocks(len(matrix.genes), options.block_size)
+    args = [
+        (
+            time,
+            event,
+            np.ascontiguousarray(X[:, b]),
+            matrix.genes[b],
+            cov,
+            options.covariates,
+            options.cutpoints,
+            options.minprop,
+            options.maxprop,
+        )
+        for b in blocks
+    ]
+    if options.scheduler:
+        parts = _run_dask(args, options.scheduler, progress, len(matrix.genes))
+    else:
+        parts = []
+        done = 0
+        for a in args:
+            parts.append(_scan_block(*a))
+            done += len(a[3])
+            if progress:
+                progress(done, len(matrix.genes))
+    table = pd.concat(parts, ignore_index=True)
+    for col in ("cox_p", "adj_p", "q1_logrank_p", "median_logrank_p", "opt_p_lau94"):
+        if col in table:
+            table[col.replace("_p", "_q", 1)] = _bh(table[col])
+    table.insert(1, "n", len(time))
+    table.insert(2, "events", int(event.sum()))
+    return ScanResult(table, len(time), int(event.sum()), excluded, tuple(matrix.report()), options)
