@@ -1,20 +1,15 @@
 """Vectorised Newton-Raphson for many Cox models at once (Efron or Breslow ties).
 
 This module holds the numerical core of :func:`ikaros.scan.engine.cox_scan`. Every function
-works on a *block* of genes: a ``(n_patients, n_genes)`` array whose rows are sorted by
-follow-up time (deaths before censorings at the same time). Each column is one model
+works on a *block* of genes: a ``(n_patients, n_genes)`` array whose rows are sorted as
+:func:`ikaros.scan._layout.make_layout` orders them. Each column is one model
 ``gene + covariates``; the covariates are shared by all columns.
 
 Risk-set sums
 -------------
-Rows are sorted by *decreasing* follow-up time, censorings before deaths at the same time. The
-patients at risk at the ``j``-th distinct event time ``t_j`` (latest first) are then the first
-``r_j`` rows (``time >= t_j``), and the deaths at ``t_j`` are the last ``d_j`` of them. One
-product with a sparse 0/1 matrix sums, for every ``j``, the rows that enter the risk set at
-``t_j`` (rows ``r_{j-1} .. r_j - 1``) and, when there are ties, the deaths at ``t_j``; a running
-sum over the event times then gives every risk-set sum ``S_j``, and the death rows give ``A_j``.
-(The sparse product is ~10x faster than :func:`numpy.add.reduceat` on the same segments.) No
-loop runs over patients, and every sum adds the small late-time terms first.
+Rows are sorted once by decreasing time (:mod:`ikaros.scan._layout`): a sparse 0/1 product and a
+running sum over event times give every risk-set sum ``S_j`` and death sum ``A_j`` of a whole
+block at once, with no loop over patients.
 
 Efron's approximation
 ---------------------
@@ -35,24 +30,17 @@ change when every ``eta`` moves by the same constant), so ``w <= 1`` never overf
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 
-__all__ = [
-    "DIVERGED",
-    "colsum",
-    "BlockFit",
-    "Layout",
-    "fit_block",
-    "make_layout",
-    "separated",
-]
+from ikaros.scan._layout import Layout, colsum, running_sum
+
+__all__ = ["DIVERGED", "BlockFit", "fit_block", "work_doubles"]
 
 #: |coefficient x SD| (a standardised coefficient) beyond which the estimate is taken to diverge:
 #: a hazard ratio per SD above e^15 = 3.3e6 (the same rule as :mod:`ikaros.stats.cox`).
@@ -63,144 +51,6 @@ _LL_SLACK: Final = 1e-13
 #: A standardised feature whose information at the start is below this (per death) carries no
 #: information (constant within every risk set, or collinear with the covariates).
 _NO_INFO: Final = 1e-10
-#: Block width from which a Python loop over event times beats ``np.cumsum(axis=0)``.
-_WIDE: Final = 256
-
-
-@cache
-def _ones_row(length: int) -> sparse.csr_array:
-    return sparse.csr_array(np.ones((1, length)))
-
-
-def colsum(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Column sums of a 2-D array, adding the rows in order whatever the number of columns.
-
-    ``a.sum(axis=0)`` switches to pairwise summation when the array has one column, so a gene's
-    results would change in the last bits with the block it sits in. A product with a sparse
-    row of ones accumulates every column row by row, in the same order for any width.
-    """
-    return np.asarray(_ones_row(a.shape[0]) @ a)[0]
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where the risk sets and death groups are in the time-sorted rows.
-
-    Attributes
-    ----------
-    order
-        Permutation sorting patients by decreasing time, deaths last within a time.
-    n, events
-        Number of patients and of deaths.
-    m
-        Number of distinct event times.
-    sums
-        Sparse ``(m, n)`` (or ``(2m, n)`` with ties) 0/1 matrix: row ``j`` marks the rows that
-        enter the risk set at ``t_j``; row ``m + j`` the deaths at ``t_j``.
-    bounds
-        Segment starts for :func:`numpy.maximum.reduceat` (used by :func:`separated`).
-    pos
-        For each distinct event time, the index of its death segment in ``bounds``.
-    at_risk, deaths
-        Patients at risk and deaths at each distinct event time.
-    expand
-        For each Efron term ``(j, l)``, the event-time index ``j`` (length ``events``).
-    frac
-        For each Efron term, ``l / d_j`` (all zero for Breslow ties or untied times).
-    tied
-        Whether any ``frac`` is non-zero (death sums are then needed).
-    death_rows
-        Sorted-row indices of the deaths.
-    """
-
-    order: NDArray[np.intp]
-    n: int
-    events: int
-    m: int
-    sums: sparse.csr_array
-    bounds: NDArray[np.intp]
-    pos: NDArray[np.intp]
-    at_risk: NDArray[np.float64]
-    deaths: NDArray[np.float64]
-    expand: NDArray[np.intp]
-    frac: NDArray[np.float64]
-    tied: bool
-    death_rows: NDArray[np.intp]
-
-
-def make_layout(time: NDArray[np.float64], event: NDArray[np.bool_], ties: str) -> Layout:
-    """Sort the patients once and lay out risk sets and Efron terms (see module docstring)."""
-    n = time.size
-    order = np.lexsort((event, -time))  # by decreasing time, then deaths (True) last
-    t = time[order]
-    e = event[order]
-    death_rows = np.flatnonzero(e)
-    # distinct event times, latest first, as they appear in the rows
-    event_times, counts = np.unique(t[death_rows], return_counts=True)
-    event_times, counts = event_times[::-1], counts[::-1]
-    at_risk = np.searchsorted(-t, -event_times, side="right")  # rows with time >= t_j
-    dstart = at_risk - counts
-    bounds = np.unique(np.concatenate([[0], dstart, at_risk[at_risk < n]]))
-    pos = np.searchsorted(bounds, dstart)
-    expand = np.repeat(np.arange(event_times.size), counts)
-    if ties == "efron":
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        frac = (np.arange(expand.size) - first) / np.repeat(counts, counts).astype(np.float64)
-    else:
-        frac = np.zeros(expand.size)
-    tied = bool(np.any(frac > 0))
-    m = event_times.size
-    entry = np.concatenate([[0], at_risk])
-    rows = np.repeat(np.arange(m), np.diff(entry))
-    cols = np.arange(entry[-1])
-    if tied:
-        rows = np.concatenate([rows, m + np.repeat(np.arange(m), counts)])
-        cols = np.concatenate(
-            [cols, np.concatenate([np.arange(a, b) for a, b in zip(dstart, at_risk, strict=True)])]
-        )
-    sums = sparse.csr_array((np.ones(rows.size), (rows, cols)), shape=(2 * m if tied else m, n))
-    sums.sort_indices()
-    return Layout(
-        order=order,
-        n=n,
-        events=int(death_rows.size),
-        m=m,
-        sums=sums,
-        bounds=bounds.astype(np.intp),
-        pos=pos.astype(np.intp),
-        at_risk=at_risk.astype(np.float64),
-        deaths=counts.astype(np.float64),
-        expand=expand.astype(np.intp),
-        frac=frac,
-        tied=tied,
-        death_rows=death_rows.astype(np.intp),
-    )
-
-
-def null_loglik(lay: Layout) -> float:
-    """Log partial likelihood with every coefficient 0: ``-sum_jl log(r_j - f d_j)``."""
-    denom = lay.at_risk[lay.expand] - lay.frac * lay.deaths[lay.expand]
-    return float(-np.sum(np.log(denom)))
-
-
-def separated(xs: NDArray[np.float64], lay: Layout) -> NDArray[np.bool_]:
-    """Which columns have a monotone one-covariate partial likelihood (infinite estimate).
-
-    True when, at every event time, every death has the largest value of the column in the
-    risk set (or every death the smallest) and the column varies within some risk set
-    (Heinze & Schemper 2001). ``xs`` must be sorted as ``lay.order``. This is sufficient for
-    the coefficient to diverge in any model containing the column.
-    """
-    seg_max = np.maximum.reduceat(xs, lay.bounds, axis=0)
-    seg_min = np.minimum.reduceat(xs, lay.bounds, axis=0)
-    risk_max = np.maximum.accumulate(seg_max, axis=0)[lay.pos]
-    risk_min = np.minimum.accumulate(seg_min, axis=0)[lay.pos]
-    death_max = seg_max[lay.pos]
-    death_min = seg_min[lay.pos]
-    varies = np.any(risk_max > risk_min, axis=0)
-    up = np.all(death_min == risk_max, axis=0)
-    down = np.all(death_max == risk_min, axis=0)
-    return np.asarray(varies & (up | down))
 
 
 @dataclass
@@ -210,27 +60,38 @@ class _Eval:
     info: NDArray[np.float64]  # (G, p, p)
 
 
+def _n_products(p: int) -> tuple[int, int]:
+    """Risk-set sums per gene: ``w``, ``w x_a`` and ``w x_a x_b`` (a <= b); and the pairs."""
+    pairs = p * (p + 1) // 2
+    return 1 + p + pairs, pairs
+
+
 def work_doubles(lay: Layout, p: int) -> int:
     """Doubles of working memory per gene of a block (see :class:`_Work`)."""
-    return (2 + p) * lay.n + (4 + p) * lay.events + 3 * lay.m
+    q, pairs = _n_products(p)
+    return q * lay.n + (2 * q + pairs + 2) * lay.events + (2 * q + 1) * lay.m
 
 
 class _Work:
     """Preallocated working arrays for one block, reused by every Newton iteration.
 
     Reusing them matters: a fresh multi-megabyte array per operation costs page faults that
-    took as long as the arithmetic. ``view(pool, k, shape)`` returns the ``k``-th contiguous
-    array of ``shape`` in a pool, so the active block can shrink without reallocating.
+    took as long as the arithmetic. ``view(pool, k, width)`` returns the ``k``-th contiguous
+    ``(rows, width)`` array of a pool, so the active block can shrink without reallocating.
     """
 
     def __init__(self, lay: Layout, G: int, p: int) -> None:
-        self.big = np.empty((2 + p) * lay.n * G)  # w, tmp, w * feature (p)
-        self.mid = np.empty((4 + p) * lay.events * G)  # denom, inv, S, A, means (p)
+        q, pairs = _n_products(p)
+        self.products = np.empty(q * lay.n * G)  # (n, q, G): w, w x_a, w x_a x_b
+        self.terms = np.empty(q * lay.events * G)  # (D, q, G): S - f A per Efron term
+        self.deaths = np.empty(q * lay.events * G)  # (D, q, G): f A, then the ratios
+        self.cross = np.empty(pairs * lay.events * G)  # (D, pairs, G): m_a m_b
+        self.inv = np.empty(lay.events * G)  # (D, G): 1 / denominator
+        self.log = np.empty(lay.events * G)  # (D, G): log denominator
 
     @staticmethod
-    def view(pool: NDArray[np.float64], k: int, shape: tuple[int, int]) -> NDArray[np.float64]:
-        size = shape[0] * shape[1]
-        return pool[k * size : (k + 1) * size].reshape(shape)
+    def view(pool: NDArray[np.float64], rows: int, width: int) -> NDArray[np.float64]:
+        return pool[: rows * width].reshape(rows, width)
 
 
 def _evaluate(
@@ -248,78 +109,77 @@ def _evaluate(
     ``z`` is the ``(n, G)`` standardised, time-sorted gene block (``None`` for the
     covariates-only model, ``G = 1``); ``cov`` the ``k`` standardised, sorted covariates as
     ``(n, 1)`` columns; ``beta`` is ``(G, p)`` with the gene first; ``death_sums`` ``(G, p)``.
+
+    All ``q`` weighted products sit side by side in one ``(n, q * G)`` array, so that one sparse
+    product, one running sum and a handful of array operations serve every term of the score
+    and the information, whatever ``p``.
     """
     G, p = beta.shape
+    q, n_pairs = _n_products(p)
+    pairs = [(a, b) for a in range(p) for b in range(a, p)]
     n, D, m = lay.n, lay.events, lay.m
     feats: list[NDArray[np.float64]] = ([] if z is None else [z]) + list(cov)
     view = _Work.view
-    w = view(work.big, 0, (n, G))
-    tmp = view(work.big, 1, (n, G))
-    wf = [view(work.big, 2 + a, (n, G)) for a in range(p)]
-    denom = view(work.mid, 0, (D, G))
-    inv = view(work.mid, 1, (D, G))
-    s_buf = view(work.mid, 2, (D, G))
-    a_buf = view(work.mid, 3, (D, G))
-    means = [view(work.mid, 4 + a, (D, G)) for a in range(p)]
-    frac = lay.frac[:, None]
-    direct = not lay.tied and D == m  # one Efron term per event time: no gather needed
+    P = view(work.products, n, q * G).reshape(n, q, G)
+    w = P[:, 0, :]
 
     # eta, shifted by its per-gene maximum, then w = exp(eta) <= 1
     np.multiply(feats[0], beta[:, 0], out=w)
-    for a in range(1, p):
-        np.multiply(feats[a], beta[:, a], out=tmp)
-        w += tmp
+    if p > 1:
+        tmp = P[:, 1, :]
+        for a in range(1, p):
+            np.multiply(feats[a], beta[:, a], out=tmp)
+            w += tmp
     if p == 1 and z is not None:
         assert z_max is not None and z_min is not None
-        b = beta[:, 0]
-        shift = np.where(b >= 0, b * z_max, b * z_min)
+        b0 = beta[:, 0]
+        shift = np.where(b0 >= 0, b0 * z_max, b0 * z_min)
     else:
         shift = w.max(axis=0)
     w -= shift
     np.exp(w, out=w)
+    for a in range(p):
+        np.multiply(w, feats[a], out=P[:, 1 + a, :])
+    for k, (a, b) in enumerate(pairs):
+        np.multiply(P[:, 1 + a, :], feats[b], out=P[:, 1 + p + k, :])
 
-    def efron_sums(v: NDArray[np.float64], out: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``S_j - f A_j`` of ``v`` for every Efron term, written to ``out``."""
-        seg = np.asarray(lay.sums @ v)  # (m or 2m, G)
-        cum = seg[:m]
-        # running sum over event times, in place; the same additions in the same order either
-        # way (a row loop is faster for wide blocks, numpy's strided cumsum for narrow ones)
-        if G >= _WIDE:
-            for j in range(1, m):
-                np.add(cum[j - 1], cum[j], out=cum[j])
-        else:
-            np.cumsum(cum, axis=0, out=cum)
-        if direct:
-            out[...] = cum
-            return out
-        np.take(cum, lay.expand, axis=0, out=out)
+    # risk-set sums S_j (running sum over event times) and death sums A_j of every product
+    seg = np.asarray(lay.sums @ P.reshape(n, q * G))  # (m, qG), or (2m, qG) with ties
+    cum = seg[:m]
+    running_sum(cum)
+    if not lay.tied and m == D:  # one Efron term per event time, f = 0
+        T = cum
+    else:
+        T = view(work.terms, D, q * G)
+        np.take(cum, lay.expand, axis=0, out=T)
         if lay.tied:
-            np.take(seg[m:], lay.expand, axis=0, out=a_buf)
-            np.multiply(a_buf, frac, out=a_buf)
-            np.subtract(out, a_buf, out=out)
-        return out
-
-    efron_sums(w, denom)
+            fA = view(work.deaths, D, q * G)
+            np.take(seg[m:], lay.expand, axis=0, out=fA)
+            np.multiply(fA, lay.frac[:, None], out=fA)
+            np.subtract(T, fA, out=T)
+    T3 = T.reshape(D, q, G)
+    denom = T3[:, 0, :]
+    inv = view(work.inv, D, G)
     np.divide(1.0, denom, out=inv)
-    np.log(denom, out=s_buf)
-    loglik = np.sum(beta * death_sums, axis=1) - D * shift - colsum(s_buf)
+    logd = view(work.log, D, G)
+    np.log(denom, out=logd)
+    loglik = np.sum(beta * death_sums, axis=1) - D * shift - colsum(logd)
 
-    score = np.empty((G, p))
-    for a in range(p):
-        np.multiply(w, feats[a], out=wf[a])
-        np.multiply(efron_sums(wf[a], s_buf), inv, out=means[a])
-        score[:, a] = death_sums[:, a] - colsum(means[a])
+    # ratios (S1 - f A1) / denom (the means m_a) and (S2 - f A2) / denom, then m_a m_b
+    R = view(work.deaths, D, (q - 1) * G).reshape(D, q - 1, G)
+    np.multiply(T3[:, 1:, :], inv[:, None, :], out=R)
+    ratio_sums = colsum(R.reshape(D, (q - 1) * G)).reshape(q - 1, G)
+    MM = view(work.cross, D, n_pairs * G).reshape(D, n_pairs, G)
+    for k, (a, b) in enumerate(pairs):
+        np.multiply(R[:, a, :], R[:, b, :], out=MM[:, k, :])
+    cross_sums = colsum(MM.reshape(D, n_pairs * G)).reshape(n_pairs, G)
+
+    score = death_sums - ratio_sums[:p].T
     info = np.empty((G, p, p))
-    for a in range(p):
-        for b in range(a, p):
-            np.multiply(wf[a], feats[b], out=tmp)
-            s2 = efron_sums(tmp, s_buf)
-            s2 *= inv
-            val = colsum(s2)
-            np.multiply(means[a], means[b], out=s2)
-            val -= colsum(s2)
-            info[:, a, b] = val
-            info[:, b, a] = val
+    for k, (a, b) in enumerate(pairs):
+        val = ratio_sums[p + k] - cross_sums[k]
+        info[:, a, b] = val
+        info[:, b, a] = val
     return _Eval(loglik=loglik, score=score, info=info)
 
 
@@ -329,14 +189,12 @@ def _solve(info: NDArray[np.float64], score: NDArray[np.float64]) -> NDArray[np.
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(score / info[:, :, 0])
     try:
-        return np.linalg.solve(info, score[:, :, None])[:, :, 0]
+        return np.asarray(np.linalg.solve(info, score[:, :, None])[:, :, 0], dtype=np.float64)
     except np.linalg.LinAlgError:
         out = np.full_like(score, np.nan)
         for g in range(info.shape[0]):
-            try:
+            with contextlib.suppress(np.linalg.LinAlgError):
                 out[g] = np.linalg.solve(info[g], score[g])
-            except np.linalg.LinAlgError:
-                pass
         return out
 
 
@@ -345,13 +203,14 @@ def _inverse_diag(info: NDArray[np.float64]) -> NDArray[np.float64]:
     if info.shape[1] == 1:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(1.0 / info[:, :, 0])
-    out = np.full(info.shape[:2], np.nan)
-    for g in range(info.shape[0]):
-        try:
-            out[g] = np.diag(np.linalg.inv(info[g]))
-        except np.linalg.LinAlgError:
-            pass
-    return out
+    try:
+        return np.asarray(np.diagonal(np.linalg.inv(info), axis1=1, axis2=2), dtype=np.float64)
+    except np.linalg.LinAlgError:
+        out = np.full(info.shape[:2], np.nan)
+        for g in range(info.shape[0]):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[g] = np.diag(np.linalg.inv(info[g]))
+        return out
 
 
 @dataclass
@@ -360,6 +219,7 @@ class BlockFit:
 
     beta: NDArray[np.float64]  # (G, p)
     var: NDArray[np.float64]  # (G, p): diag of the inverse information
+    var_start: NDArray[np.float64]  # (G, p): the same at the starting values
     loglik: NDArray[np.float64]  # (G,)
     loglik_start: NDArray[np.float64]  # (G,)
     n_iter: NDArray[np.int64]
@@ -401,8 +261,9 @@ def fit_block(
     Each iteration evaluates the log-likelihood, score and information at the trial point of
     every active column. A column whose log-likelihood fell (or is not finite) halves its step
     towards the last accepted point (R ``coxph`` does the same); otherwise the point is accepted
-    and the next Newton step is taken. Columns leave the active set when converged, when a
-    standardised coefficient exceeds :data:`DIVERGED`, or when they carry no information; the
+    and the next Newton step is taken. Columns leave the active set when converged, when they
+    carry no information at the start (``no_info``), or when they diverge (a standardised
+    coefficient beyond :data:`DIVERGED`, or an information matrix that became singular); the
     active block is then compacted so that finished columns cost nothing.
     """
     G, p = beta0.shape
@@ -446,6 +307,7 @@ def fit_block(
         ll_acc[:] = first.loglik
         ll_start = first.loglik.copy()
         info_acc[:] = first.info
+        var_start = _inverse_diag(first.info)
         # no information: the gene's (or, adjusted, its part not explained by the covariates)
         # information is ~0 (constant in every risk set, or collinear with the covariates)
         diag = np.diagonal(first.info, axis1=1, axis2=2)
@@ -486,15 +348,16 @@ def fit_block(
                 ll_acc[acc] = cur.loglik[ok]
                 info_acc[acc] = cur.info[ok]
                 step = _solve(cur.info[ok], cur.score[ok])
+                # diverging: a coefficient ran off, or (having had information at the start)
+                # the information vanished on the way, as it does along a monotone likelihood
                 div = np.any(np.abs(beta_acc[acc]) > DIVERGED, axis=1)
-                bad = ~np.all(np.isfinite(step), axis=1) & ~div
+                div |= ~np.all(np.isfinite(step), axis=1)
                 small = np.all(np.abs(step) <= tol * (1.0 + np.abs(beta_acc[acc])), axis=1)
-                small &= ~div & ~bad
+                small &= ~div
                 diverged[acc[div]] = True
-                no_info[acc[bad]] = True
                 converged[acc[small]] = True
-                done[acc[div | bad | small]] = True
-                beta_try[acc] = beta_acc[acc] + np.where((div | bad | small)[:, None], 0.0, step)
+                done[acc[div | small]] = True
+                beta_try[acc] = beta_acc[acc] + np.where((div | small)[:, None], 0.0, step)
             # rejected points: halve the step
             rej = active[~ok]
             if rej.size:
@@ -514,6 +377,7 @@ def fit_block(
     return BlockFit(
         beta=beta_acc,
         var=var,
+        var_start=var_start,
         loglik=ll_acc,
         loglik_start=ll_start,
         n_iter=n_iter,
