@@ -489,8 +489,8 @@ def cutpoint(
         sub[marker],
         minprop=minprop,
         maxprop=maxprop,
-        pmethod=pmethod,
-        n_permutations=permutations,  # type: ignore[arg-type]
+        pmethod=pmethod,  # type: ignore[arg-type]
+        n_permutations=permutations,
         n_bootstrap=bootstrap,
         seed=seed,
     )

@@ -271,10 +271,12 @@ def summary_table(results: Results) -> Table:
 def optimal_cut_table(results: Results) -> Table:
     """Optimised (data-derived) cutpoints with corrected and uncorrected p side by side."""
     rows = []
+    props = (0.1, 0.9)
     for a in results.analyses:
         c = a.optimal_cut
         if c is None:
             continue
+        props = (c.minprop, c.maxprop)
         ci = "-" if c.ci_lower is None else f"{_num(c.ci_lower, 3)}-{_num(c.ci_upper, 3)}"
         low, high = c.groups.get("low"), c.groups.get("high")
         rows.append(
@@ -304,8 +306,7 @@ def optimal_cut_table(results: Results) -> Table:
         ),
         tuple(rows),
         "Cut chosen on these data (origin: optimised) among cuts between the "
-        f"{100 * (results.analyses[0].optimal_cut.minprop if rows else 0.1):.0f}th and "
-        f"{100 * (results.analyses[0].optimal_cut.maxprop if rows else 0.9):.0f}th percentiles; "
+        f"{100 * props[0]:.0f}th and {100 * props[1]:.0f}th percentiles; "
         "only the corrected p-values are valid tests (Lausen & Schumacher 1992; Hothorn & "
         "Lausen 2003). The pre-specified quartile analysis remains the primary one.",
     )
