@@ -81,3 +81,45 @@ def commpass_full() -> pd.DataFrame:
 def commpass() -> pd.DataFrame:
     require_shared()
     return _commpass().copy()
+
+
+def assert_json_close(got: object, want: object, where: str = "golden", rel: float = 1e-9) -> None:
+    """Same JSON structure and strings; numbers equal to ``rel`` (BLAS rounding may differ)."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys(), where
+        for key in want:
+            assert_json_close(got[key], want[key], f"{where}.{key}", rel)
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for i, (x, y) in enumerate(zip(got, want, strict=True)):
+            assert_json_close(x, y, f"{where}[{i}]", rel)
+    elif isinstance(want, float):
+        assert got == pytest.approx(want, rel=rel, abs=1e-300), where
+    else:
+        assert got == want, where
+
+
+def run_reference_script(name: str, tmp_path: Path, timeout: int = 600) -> Path:
+    """Run tests/reference/NAME/make_golden.R in a scratch tree laid out like the repository.
+
+    Data come from the real shared directory (``IKAROS_SHARED_DATA``); returns the folder the
+    script wrote into, to be compared with the committed one.
+    """
+    import os as _os
+    import shutil
+    import subprocess
+
+    target = tmp_path / "tests" / "reference" / name
+    target.mkdir(parents=True)
+    shutil.copy(REFERENCE / name / "make_golden.R", target / "make_golden.R")
+    run = subprocess.run(
+        ["Rscript", str(target / "make_golden.R")],
+        cwd=tmp_path,
+        env=dict(_os.environ, IKAROS_SHARED_DATA=str(shared_data_dir())),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return target

@@ -4,7 +4,6 @@ simulation (the honesty check: the search over cuts must be paid for in the p-va
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -25,7 +24,14 @@ from ikaros.cutpoints import (
     standardized_statistics,
 )
 from ikaros.errors import AnalysisError
-from tests.conftest import REFERENCE, _commpass, _gse24080, require_shared, shared_data_dir
+from tests.conftest import (
+    REFERENCE,
+    _commpass,
+    _gse24080,
+    require_shared,
+    run_reference_script,
+    shared_data_dir,
+)
 
 REF = REFERENCE / "maxstat"
 INPUTS = REF / "inputs"
@@ -425,20 +431,7 @@ def test_reference_script_reproduces_golden(tmp_path: Path) -> None:
     )
     if ok.returncode != 0:
         pytest.skip("R package maxstat is not installed")
-    target = tmp_path / "tests" / "reference" / "maxstat"
-    target.mkdir(parents=True)
-    shutil.copy(REF / "make_golden.R", target / "make_golden.R")
-    env = dict(os.environ, IKAROS_SHARED_DATA=str(shared_data_dir()))
-    run = subprocess.run(
-        ["Rscript", str(target / "make_golden.R")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
+    target = run_reference_script("maxstat", tmp_path)
     assert json.loads((target / "golden.json").read_text()) == GOLDEN
     for csv in INPUTS.glob("*.csv"):
         assert (target / "inputs" / csv.name).read_bytes() == csv.read_bytes(), csv.name

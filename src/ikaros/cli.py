@@ -33,6 +33,15 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# options shared by several commands
+MapOption = Annotated[
+    list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
+]
+TimeUnitOption = Annotated[
+    str, typer.Option("--time-unit", help="Unit of the time columns: days, months or years.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")]
+
 
 def _guard(func: F) -> F:
     """Turn ikaros errors into one message and a non-zero exit; never a traceback."""
@@ -214,7 +223,7 @@ def report(
         bool, typer.Option(help="Add cumulative events and censored counts to at-risk tables.")
     ] = False,
     pdf: Annotated[bool, typer.Option(help="Also write report.pdf.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Render report.html, report.pdf, figures (PNG, SVG) and tables (CSV) from results.json."""
     from ikaros.results import load_results
@@ -242,12 +251,8 @@ def analyze(
         str, typer.Option(help="Marker scale in Cox models: none or log2.")
     ] = "none",
     landmark: Annotated[float, typer.Option(help="Landmark time in months.")] = 36.0,
-    time_unit: Annotated[
-        str, typer.Option("--time-unit", help="Unit of the time columns: days, months or years.")
-    ] = "months",
-    map_: Annotated[
-        list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
-    ] = None,
+    time_unit: TimeUnitOption = "months",
+    map_: MapOption = None,
     firth: Annotated[str, typer.Option(help="Firth penalty: auto, never or always.")] = "auto",
     measurement: Annotated[
         str | None,
@@ -277,9 +282,7 @@ def analyze(
     report: Annotated[
         bool, typer.Option("--report", help="Also write the study report (HTML, PDF, figures).")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress or summary output.")
-    ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the study analysis on a cohort and write OUT/results.json."""
     from ikaros.cohort import load_cohort
@@ -333,7 +336,7 @@ def demo(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write the study report (default on).")
     ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Analyse the embedded, simulated DSMM-XII-like cohort and compare with the paper."""
     from ikaros.cohort import cohort_from_frame
@@ -396,10 +399,8 @@ def qpcr(
     max_ct: Annotated[
         float, typer.Option("--max-ct", help="Cycle limit used by --undetermined max.")
     ] = 40.0,
-    map_: Annotated[
-        list[str] | None, typer.Option("--map", help="Column mapping NAME=COLUMN (repeat).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    map_: MapOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Turn RQ-PCR Ct values into relative expression (OUT/expression.csv, OUT/qc.csv).
 
@@ -457,13 +458,9 @@ def cutpoint(
     seed: Annotated[int, typer.Option(help="Seed of permutations and bootstrap.")] = 1,
     minprop: Annotated[float, typer.Option(help="Lowest quantile for a cut.")] = 0.1,
     maxprop: Annotated[float, typer.Option(help="Highest quantile for a cut.")] = 0.9,
-    map_: Annotated[
-        list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
-    ] = None,
-    time_unit: Annotated[
-        str, typer.Option("--time-unit", help="days, months or years.")
-    ] = "months",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    map_: MapOption = None,
+    time_unit: TimeUnitOption = "months",
+    quiet: QuietOption = False,
 ) -> None:
     """Optimal cutpoint of one marker (maximally selected log-rank), corrected for the search."""
     import dataclasses
@@ -561,12 +558,8 @@ def scan(
             help="Regex mapping sample names to patient_id (group 1), e.g. '^(MMRF_[0-9]+)_1_BM'."
         ),
     ] = None,
-    map_: Annotated[
-        list[str] | None, typer.Option("--map", help="Column mapping CANONICAL=COLUMN (repeat).")
-    ] = None,
-    time_unit: Annotated[
-        str, typer.Option("--time-unit", help="days, months or years.")
-    ] = "months",
+    map_: MapOption = None,
+    time_unit: TimeUnitOption = "months",
     cutpoints: Annotated[
         bool, typer.Option(help="Maximally selected log-rank cutpoints with corrected p.")
     ] = True,
@@ -576,7 +569,7 @@ def scan(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask: threads, processes or a scheduler address.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Genome-wide prognostic scan: Cox, log-rank and honest cutpoints for every gene."""
     import json

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import subprocess
 import tracemalloc
 from functools import cache
 from pathlib import Path
@@ -27,7 +25,12 @@ from ikaros.scan import CoxScan, cox_scan, logrank_scan
 from ikaros.scan.engine import NOTE_CONSTANT, NOTE_FIRTH, NOTE_MONOTONE, NOTE_NO_INFO
 from ikaros.stats.cox import fit_cox
 from ikaros.stats.firth import fit_firth_cox
-from tests.conftest import _commpass, require_shared, shared_data_dir
+from tests.conftest import (
+    _commpass,
+    assert_json_close,
+    require_shared,
+    run_reference_script,
+)
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "scan"
 GOLDEN: dict[str, Any] = json.loads((REF / "golden.json").read_text())
@@ -476,37 +479,10 @@ def test_invalid_survival_and_covariates() -> None:
 # ---------------------------------------------------------------------------------------------
 # the R script reproduces the stored reference
 # ---------------------------------------------------------------------------------------------
-def _same(a: object, b: object, where: str = "") -> None:
-    if isinstance(b, dict):
-        assert isinstance(a, dict) and a.keys() == b.keys(), where
-        for k in b:
-            _same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(b, list):
-        assert isinstance(a, list) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{where}[{i}]")
-    elif isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9, abs=1e-300), where
-    else:
-        assert a == b, where
-
-
 @pytest.mark.r
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript is not installed")
 def test_make_golden_reproduces_golden(tmp_path: Path) -> None:
     require_shared()
-    target = tmp_path / "tests" / "reference" / "scan"
-    target.mkdir(parents=True)
-    shutil.copy(REF / "make_golden.R", target / "make_golden.R")
-    run = subprocess.run(
-        ["Rscript", str(target / "make_golden.R")],
-        cwd=tmp_path,
-        env=dict(os.environ, IKAROS_SHARED_DATA=str(shared_data_dir())),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
+    target = run_reference_script("scan", tmp_path, timeout=300)
     assert (target / "sim_matrix.csv").read_bytes() == (REF / "sim_matrix.csv").read_bytes()
-    _same(json.loads((target / "golden.json").read_text()), GOLDEN, "golden")
+    assert_json_close(json.loads((target / "golden.json").read_text()), GOLDEN)

@@ -17,6 +17,7 @@ import pytest
 import ikaros.stats.firth as firth_module
 from ikaros.errors import AnalysisError
 from ikaros.stats.firth import FirthFit, fit_firth_cox, monotone_likelihood
+from tests.conftest import assert_json_close
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REF_DIR = REPO_ROOT / "tests" / "reference" / "firth"
@@ -286,22 +287,6 @@ def test_monotone_likelihood_small_cases() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def assert_same(a: Any, b: Any, where: str = "golden") -> None:
-    """Equal structure and strings; numbers equal to 1e-9 (BLAS rounding may differ)."""
-    if isinstance(b, dict):
-        assert isinstance(a, dict) and a.keys() == b.keys(), where
-        for key in b:
-            assert_same(a[key], b[key], f"{where}.{key}")
-    elif isinstance(b, list):
-        assert isinstance(a, list) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same(x, y, f"{where}[{i}]")
-    elif isinstance(b, float) and not isinstance(b, bool):
-        assert a == pytest.approx(b, rel=1e-9, abs=1e-12), where
-    else:
-        assert a == b, where
-
-
 @pytest.mark.r
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript is not installed")
 def test_make_golden_reproduces_golden_json(tmp_path: Path) -> None:
@@ -321,6 +306,6 @@ def test_make_golden_reproduces_golden_json(tmp_path: Path) -> None:
     regenerated.pop("r_version")
     regenerated.pop("survival_version")
     stored = {k: v for k, v in GOLDEN.items() if k not in ("r_version", "survival_version")}
-    assert_same(regenerated, stored)
+    assert_json_close(regenerated, stored, rel=1e-9)
     for spec in CASES.values():
         assert (outdir / spec["csv"]).read_text() == (REF_DIR / spec["csv"]).read_text()
