@@ -42,18 +42,23 @@ from __future__ import annotations
 
 from ikaros.report.figures._common import Colors as Colors
 from ikaros.report.figures._common import group_colors, save_figure
+from ikaros.report.figures.cif import CIFLike, cif_figure
 from ikaros.report.figures.forest import forest_figure
 from ikaros.report.figures.km import KM_WIDTH, draw_at_risk, draw_km, km_figure
 from ikaros.report.figures.km_data import cumulative_counts, numbers_at_risk, time_ticks
 from ikaros.report.figures.markers import JITTER_SEED as JITTER_SEED
 from ikaros.report.figures.markers import marker_figure
+from ikaros.report.figures.oncoprint import oncoprint_figure
 from ikaros.report.figures.paper import paper_figure
+from ikaros.report.figures.swimmer import swimmer_figure
 from ikaros.report.figures.volcano import volcano_figure
 from ikaros.report.style import PALETTE
 
 __all__ = [
     "KM_WIDTH",
     "PALETTE",
+    "CIFLike",
+    "cif_figure",
     "cumulative_counts",
     "draw_at_risk",
     "draw_km",
@@ -62,8 +67,10 @@ __all__ = [
     "km_figure",
     "marker_figure",
     "numbers_at_risk",
+    "oncoprint_figure",
     "paper_figure",
     "save_figure",
+    "swimmer_figure",
     "time_ticks",
     "volcano_figure",
 ]

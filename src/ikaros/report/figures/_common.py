@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import Affine2D, Transform
 
-from ikaros.report.style import PALETTE, fmt_p, journal_style
+from ikaros.report.style import FONT_SIZE, PALETTE, fmt_p, journal_style
 
 __all__ = ["Colors", "group_colors", "save_figure"]
 
@@ -161,3 +161,19 @@ def save_figure(fig: Figure, directory: Path, stem: str) -> tuple[Path, Path]:
         fig.savefig(png, format="png", dpi=300, metadata={"Software": None})
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png, svg
+
+
+def _title(fig: Figure, text: str, height: float, *, left: float = 0.08) -> None:
+    """The bold title at the top-left corner (``height``, ``left``: inches)."""
+    fig.text(
+        left * 72,
+        (height - 0.10) * 72,
+        text,
+        transform=_points(fig),
+        ha="left",
+        va="top",
+        fontsize=FONT_SIZE,
+        fontweight="bold",
+        parse_math=False,
+        label="title",
+    )

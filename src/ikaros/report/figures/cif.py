@@ -19,14 +19,20 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
-from ikaros.report.figures._common import _DARK, _figure_of, _measure, _new_figure, _points
+from ikaros.report.figures._common import (
+    _DARK,
+    _figure_of,
+    _measure,
+    _new_figure,
+    _points,
+    _title,
+)
 from ikaros.report.figures._km_legend import _collides
 from ikaros.report.figures.course import (
     _draw_legend,
     _Entry,
     _legend_layout,
     _line_height,
-    _title,
 )
 from ikaros.report.figures.km import KM_WIDTH
 from ikaros.report.figures.km_data import time_ticks
@@ -336,9 +342,11 @@ def cif_figure(
     t_max = max(float(st.time[-1]) for st in steps.values())
     ticks = time_ticks(t_max if t_max > 0 else 1.0, time_unit)
     x_max = max(ticks[-1], t_max)
-    top = max(
+    top = max(  # the bands of the solid curves, the dashed curves themselves
         float(np.nanmax(np.concatenate((st.estimate, st.upper[np.isfinite(st.upper)]))))
-        for st in steps.values()
+        if kind == "c"
+        else float(np.nanmax(st.estimate))
+        for (kind, _), st in steps.items()
     )
     y_max, y_ticks, y_fmt = _y_axis(top)
     rows = _at_risk_rows(curves, colors) if at_risk else []
@@ -403,7 +411,9 @@ def cif_figure(
                 np.fmin(st.estimate, np.where(np.isfinite(st.lower), st.lower, st.estimate)),
                 np.fmax(st.estimate, np.where(np.isfinite(st.upper), st.upper, st.estimate)),
             )
-            for st in steps.values()
+            if kind == "c"
+            else (st.time, st.estimate, st.estimate)
+            for (kind, _), st in steps.items()
         ]
         lines = [(st.time, st.estimate, st.estimate) for st in steps.values()]
         chosen = _free_place(ax, bands, lines, bw, bh)

@@ -18,16 +18,21 @@ import importlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from ikaros.report.figures._common import _DARK, _measure, _points
-from ikaros.report.style import FONT_SIZE, SMALL_SIZE
+from ikaros.report.style import SMALL_SIZE
 
-__all__ = ["cif_figure", "oncoprint_figure", "swimmer_figure"]
+if TYPE_CHECKING:
+    from ikaros.report.figures.cif import CIFLike, cif_figure
+    from ikaros.report.figures.oncoprint import oncoprint_figure
+    from ikaros.report.figures.swimmer import swimmer_figure
+
+__all__ = ["CIFLike", "cif_figure", "oncoprint_figure", "swimmer_figure"]
 
 _PUBLIC = {
     "cif_figure": "ikaros.report.figures.cif",
@@ -57,7 +62,7 @@ class _Entry:
     label: str
     color: str
     kind: Literal["line", "marker", "box"] = "line"
-    linestyle: str = "-"
+    linestyle: Any = "-"  # a matplotlib line style
     linewidth: float = 1.4
     marker: Any = None
     markersize: float = 5.0
@@ -69,7 +74,7 @@ class _Entry:
 @dataclass(frozen=True)
 class _LegendLayout:
     columns: int
-    column_width: float
+    column_x: tuple[float, ...]  # left edge of each column, from the legend's left edge
     width: float
     height: float
 
@@ -91,15 +96,30 @@ def _legend_layout(
     size: float = SMALL_SIZE,
     columns: int | None = None,
 ) -> _LegendLayout:
-    """Columns of equal width, as many as fit in ``max_width`` points (or ``columns``)."""
-    label_w = max((_measure(fig, e.label, size) for e in entries), default=0.0)
-    col_w = _HANDLE + _HANDLE_GAP + label_w
+    """Entries filled row by row into columns as wide as their widest entry: ``columns``, or as
+    many as fit in ``max_width`` points (fewest rows; then fewest columns for those rows)."""
+    widths = [_HANDLE + _HANDLE_GAP + _measure(fig, e.label, size) for e in entries]
+
+    def fit(ncol: int) -> tuple[tuple[float, ...], float]:
+        cols = [max(widths[j::ncol]) for j in range(ncol)]
+        xs = [0.0]
+        for w in cols[:-1]:
+            xs.append(xs[-1] + w + _COLUMN_GAP)
+        return tuple(xs), xs[-1] + cols[-1]
+
+    n = len(entries)
+    if n == 0:
+        return _LegendLayout(1, (0.0,), 0.0, 0.0)
     if columns is None:
-        columns = max(1, int((max_width + _COLUMN_GAP) // (col_w + _COLUMN_GAP)))
-    columns = max(1, min(columns, len(entries)))
-    rows = math.ceil(len(entries) / columns) if entries else 0
-    width = columns * col_w + (columns - 1) * _COLUMN_GAP
-    return _LegendLayout(columns, col_w, width, rows * _line_height(size))
+        columns = 1
+        for ncol in range(1, n + 1):
+            if fit(ncol)[1] <= max_width:
+                columns = ncol
+        rows = math.ceil(n / columns)
+        columns = math.ceil(n / rows)  # as many rows, columns balanced
+    columns = max(1, min(columns, n))
+    xs, width = fit(columns)
+    return _LegendLayout(columns, xs, width, math.ceil(n / columns) * _line_height(size))
 
 
 def _draw_handle(fig: Figure, entry: _Entry, x: float, y: float) -> None:
@@ -177,7 +197,7 @@ def _draw_legend(
         )
     for k, entry in enumerate(entries):
         row, col = divmod(k, layout.columns)
-        x = x0 + col * (layout.column_width + _COLUMN_GAP)
+        x = x0 + layout.column_x[col]
         y = top - (row + 0.5) * line
         _draw_handle(fig, entry, x, y)
         fig.text(
@@ -193,19 +213,3 @@ def _draw_legend(
             parse_math=False,
             label="legend",
         )
-
-
-def _title(fig: Figure, text: str, height: float) -> None:
-    """The bold title at the top-left corner (``height``: figure height in inches)."""
-    fig.text(
-        0.08 * 72,
-        (height - 0.10) * 72,
-        text,
-        transform=_points(fig),
-        ha="left",
-        va="top",
-        fontsize=FONT_SIZE,
-        fontweight="bold",
-        parse_math=False,
-        label="title",
-    )

@@ -22,10 +22,10 @@ from ikaros.report.figures._common import (
     _measure,
     _new_figure,
     _points,
+    _title,
 )
 from ikaros.report.style import (
     DOUBLE_COLUMN,
-    FONT_SIZE,
     GREY,
     PALETTE,
     SMALL_SIZE,
@@ -423,17 +423,7 @@ def forest_figure(
                     n * row_h / height,
                 )
             )
-        fig.text(
-            0.12 * 72,
-            (height - 0.10) * 72,
-            title,
-            transform=_points(fig),
-            ha="left",
-            va="top",
-            fontsize=FONT_SIZE,
-            fontweight="bold",
-            parse_math=False,
-        )
+        _title(fig, title, height, left=0.12)
         for k, line in enumerate(foot):
             fig.text(
                 0.12 * 72,

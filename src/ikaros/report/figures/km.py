@@ -24,6 +24,7 @@ from ikaros.report.figures._common import (
     _measure,
     _new_figure,
     _points,
+    _title,
     group_colors,
 )
 from ikaros.report.figures._km_legend import _Block, _free_corner, _landmark_name, _test_text
@@ -35,7 +36,6 @@ from ikaros.report.figures.km_data import (
     time_ticks,
 )
 from ikaros.report.style import (
-    FONT_SIZE,
     GREY,
     SMALL_SIZE,
     endpoint_label,
@@ -412,18 +412,7 @@ def km_figure(
         y0 = (pos.y0 + fy * pos.height) * height * 72 + oy
         block.draw(fig, x0, y0, background=background)
 
-        fig.text(
-            0.08 * 72,
-            (height - 0.10) * 72,
-            title,
-            transform=_points(fig),
-            ha="left",
-            va="top",
-            fontsize=FONT_SIZE,
-            fontweight="bold",
-            parse_math=False,
-            label="title",
-        )
+        _title(fig, title, height)
         if note:
             fig.text(
                 0.08 * 72,
