@@ -337,8 +337,21 @@ def demo(
         bool, typer.Option("--report/--no-report", help="Write the study report (default on).")
     ] = True,
     quiet: QuietOption = False,
+    course: Annotated[
+        bool,
+        typer.Option(
+            "--course",
+            help="Instead: the simulated lenalidomide treatment-course cohorts (Geyer et al. "
+            "2023; docs/course_demo.md).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse the embedded, simulated DSMM-XII-like cohort and compare with the paper."""
+    if course:
+        from ikaros.course.cli import run_course_demo
+
+        run_course_demo(out, seed=seed, quiet=quiet)
+        return
     from ikaros.cohort import cohort_from_frame
     from ikaros.published import compare_with_paper
     from ikaros.simulate import DEMO_SEED, simulate_cohort
@@ -679,6 +692,11 @@ def scan(
         f"{summary['significant_cox_q05']} genes with Cox q < 0.05; written to {out}/ "
         "(scan.parquet, scan.csv, scan_summary.json, volcano.png/svg)"
     )
+
+
+from ikaros.course.cli import course as _course_command  # noqa: E402
+
+app.command("course")(_course_command)
 
 
 def main() -> None:
