@@ -32,7 +32,9 @@ def _run(tmp_path: Path, name: str, *extra: str) -> tuple[dict[str, Any], str, s
     args = ["course", str(VALID), "--mutations", str(VALID_MUTATIONS), "--out", str(out), *extra]
     result = runner.invoke(APP, args)
     assert result.exit_code == 0, result.stderr + result.stdout
-    assert listing(out) == ["course_results.json", "figures"]
+    assert listing(out) == [
+        "course_report.html", "course_report.pdf", "course_results.json", "figures",
+    ]  # fmt: skip
     text = (out / "course_results.json").read_text(encoding="utf-8")
     return json.loads(text), text, ANSI.sub("", result.stdout)
 
@@ -48,6 +50,7 @@ def test_course_command_writes_versioned_deterministic_results(tmp_path: Path) -
     assert res["input"]["course"]["convention"] == "month"
     assert res["options"] == {
         "origin": "spm", "landmark_hct": False, "spm_type": None, "conf_level": 0.95,
+        "group_by": None, "competing_covariates": None,
     }  # fmt: skip
     assert res["cohort"] == {
         "patients": 6, "with_spm": 5, "spm_types": {"B-ALL": 5}, "treated_for_spm": 4,
@@ -138,10 +141,13 @@ def test_course_demo_writes_both_cohorts(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     run_course_demo(out, quiet=True)
     assert listing(out) == [
-        "course_events.csv", "course_mutations.csv", "course_results.json", "figures",
-        "maintenance",
+        "course_events.csv", "course_mutations.csv", "course_report.html", "course_report.pdf",
+        "course_results.json", "figures", "maintenance",
     ]  # fmt: skip
-    assert listing(out / "maintenance") == ["course_events.csv", "course_results.json", "figures"]
+    assert listing(out / "maintenance") == [
+        "course_covariates.csv", "course_events.csv", "course_report.html", "course_report.pdf",
+        "course_results.json", "figures",
+    ]  # fmt: skip
     assert listing(out / "figures") == ["oncoprint.png", "oncoprint.svg", "swimmer.png",
                                         "swimmer.svg"]  # fmt: skip
     res = json.loads((out / "course_results.json").read_text())
@@ -152,6 +158,10 @@ def test_course_demo_writes_both_cohorts(tmp_path: Path) -> None:
     assert maint["cohort"]["patients"] == 300 and maint["survival"]["origin"] == "diagnosis"
     assert "note" not in maint["time_varying_cox"][0]
     assert maint["responses"]["after_spm"]["treated"] == 0
+    assert maint["options"]["group_by"] == "arm"
+    assert maint["competing_risks"]["gray_test"]["status"] == "tested"
+    age = maint["competing_risks"]["regression"]["terms"]["age"]
+    assert age["fine_gray"]["hr"] < age["cause_specific"]["hr"]
     out2 = tmp_path / "demo2"
     run_course_demo(out2, quiet=True)
     for name in ("course_results.json", "maintenance/course_results.json"):

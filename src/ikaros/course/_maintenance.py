@@ -8,8 +8,12 @@ depends on the cumulative lenalidomide exposure at the start of the step,
 
     h_SPM(t) = h0 * exp(beta * E(t) / 12),   E(t) = months of lenalidomide before t,
 
-so ``beta`` is the true log hazard ratio per year of cumulative exposure. Parameters and their
-sources are in ``docs/course_demo.md``.
+so ``beta`` is the true log hazard ratio per year of cumulative exposure. Baseline covariates
+(:func:`draw_covariates`, from their own random stream) can act on the hazards: ``age`` at
+diagnosis multiplies every death hazard by ``exp(gamma * (age - age_mean) / 10)`` and ``arm`` B
+multiplies the SPM hazard by ``exp(delta)``. With ``gamma = delta = 0`` (the defaults) the event
+table is the same as without covariates. Parameters and their sources are in
+``docs/course_demo.md``.
 
 References
 ----------
@@ -25,7 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["MaintenanceParameters", "simulate_maintenance_events"]
+__all__ = ["ARMS", "MaintenanceParameters", "draw_covariates", "simulate_maintenance_events"]
+
+#: Levels of the simulated ``arm`` covariate (reference first).
+ARMS: tuple[str, str] = ("A", "B")
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,17 @@ class MaintenanceParameters:
         Uniform administrative follow-up from diagnosis.
     dt : float
         Grid step of the simulation.
+    age_mean, age_sd, age_range : float, float, (float, float)
+        Age at diagnosis (years): normal, truncated to the range by redrawing (assumption: 65,
+        8, 40-85).
+    p_arm_b : float
+        Probability of arm B (assumption: 0.5, a 1:1 randomisation).
+    death_log_hr_per_10y_age : float
+        True log hazard ratio of death (every death hazard) per 10 years of age (default 0: no
+        effect; the demo uses log 2.5).
+    spm_log_hr_arm_b : float
+        True log hazard ratio of the SPM in arm B against arm A (default 0; the demo uses
+        log 2).
     """
 
     n: int = 300
@@ -86,16 +104,57 @@ class MaintenanceParameters:
     )
     followup: tuple[float, float] = (36.0, 120.0)
     dt: float = 0.1
+    age_mean: float = 65.0
+    age_sd: float = 8.0
+    age_range: tuple[float, float] = (40.0, 85.0)
+    p_arm_b: float = 0.5
+    death_log_hr_per_10y_age: float = 0.0
+    spm_log_hr_arm_b: float = 0.0
 
 
 _BEST_RESPONSE = (("sCR", 0.1), ("CR", 0.25), ("VGPR", 0.35), ("PR", 0.25), ("SD", 0.05))
 
 
+def patient_ids(n: int) -> list[str]:
+    """Identifiers of the simulated patients, ``MM-001`` and so on."""
+    return [f"MM-{i + 1:03d}" for i in range(n)]
+
+
+def draw_covariates(rng: np.random.Generator, prm: MaintenanceParameters) -> pd.DataFrame:
+    """Baseline covariates: ``patient_id``, ``age`` (years, 1 decimal), ``arm`` (A or B)."""
+    lo, hi = prm.age_range
+    age = rng.normal(prm.age_mean, prm.age_sd, prm.n)
+    while ((age < lo) | (age > hi)).any():
+        bad = (age < lo) | (age > hi)
+        age[bad] = rng.normal(prm.age_mean, prm.age_sd, int(bad.sum()))
+    arm = np.where(rng.random(prm.n) < prm.p_arm_b, ARMS[1], ARMS[0])
+    return pd.DataFrame({"patient_id": patient_ids(prm.n), "age": np.round(age, 1), "arm": arm})
+
+
+def _multipliers(
+    prm: MaintenanceParameters, covariates: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-patient multipliers of the death and the SPM hazards."""
+    if covariates is None:
+        return np.ones(prm.n), np.ones(prm.n)
+    age = covariates["age"].to_numpy(dtype=float)
+    death = np.exp(prm.death_log_hr_per_10y_age * (age - prm.age_mean) / 10.0)
+    spm = np.exp(prm.spm_log_hr_arm_b * (covariates["arm"].to_numpy() == ARMS[1]))
+    return death, spm
+
+
 def simulate_maintenance_events(
-    rng: np.random.Generator, prm: MaintenanceParameters
+    rng: np.random.Generator,
+    prm: MaintenanceParameters,
+    covariates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Long event table (``patient_id``, ``event``, ``month``, ``detail``) of the cohort."""
+    """Long event table (``patient_id``, ``event``, ``month``, ``detail``) of the cohort.
+
+    ``covariates`` (from :func:`draw_covariates`, in patient order) scale the death and SPM
+    hazards as described in the module documentation.
+    """
     n = prm.n
+    m_death, m_spm = _multipliers(prm, covariates)
     nan = np.full(n, np.nan)
     len_ind = rng.random(n) < prm.p_len_induction
     ind_start = rng.uniform(0.2, 1.0, n)
@@ -133,10 +192,10 @@ def simulate_maintenance_events(
             ),
         )
         h_tox = np.where(on_maint, prm.h_tox, 0.0)
-        h_spm = np.where(np.isnan(spm), prm.h_spm0 * np.exp(beta * exposure), 0.0)
+        h_spm = np.where(np.isnan(spm), prm.h_spm0 * np.exp(beta * exposure), 0.0) * m_spm
         h_death = (
             prm.h_death + prm.h_death_progressed * progressed + prm.h_death_spm * ~np.isnan(spm)
-        )
+        ) * m_death
         hazards = np.stack([h_prog, h_tox, h_spm, h_death])
         total = hazards.sum(axis=0)
         hit = active & (rng.random(n) < -np.expm1(-total * prm.dt))
@@ -159,8 +218,7 @@ def simulate_maintenance_events(
             else:
                 death[j] = tj
     rows: list[tuple[str, str, float, str | None]] = []
-    for i in range(n):
-        pid = f"MM-{i + 1:03d}"
+    for i, pid in enumerate(patient_ids(n)):
         end = death[i] if not np.isnan(death[i]) else cut[i]
         events: list[tuple[str, float, str | None]] = [("diagnosis", 0.0, None)]
         for a, b in ((ind_a[i], ind_b[i]), (maint[i], np.inf)):

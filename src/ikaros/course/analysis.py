@@ -5,9 +5,9 @@ derived quantities per patient and summarised against Geyer et al. (2023); respo
 exact Clopper-Pearson intervals; EFS and OS by Kaplan-Meier (:mod:`ikaros.stats.km`) from the
 chosen origin, for the patients treated for the SPM, and from allogeneic HCT (optionally as a
 landmark, with the exclusions counted); time-varying Cox models of cumulative lenalidomide
-exposure; mutation frequencies. ``competing_risks`` is left ``null`` for
-:mod:`ikaros.stats.competing` to fill (its input is
-:func:`ikaros.course.derived.competing_risks_table`).
+exposure; mutation frequencies; the competing-risk section of
+:mod:`ikaros.course.competing` (cumulative incidence of SPM with death competing and, given
+baseline covariates, Gray's test and Fine-Gray beside cause-specific Cox).
 
 References
 ----------
@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from ikaros.course.competing import competing_risks_section
+from ikaros.course.covariates import CourseCovariates
 from ikaros.course.derived import (
     ORIGINS,
     EndpointData,
@@ -68,12 +69,19 @@ LANDMARK_TIMES: tuple[float, ...] = (12.0, 24.0, 36.0, 60.0)
 
 @dataclass(frozen=True)
 class CourseOptions:
-    """What to analyse: the time origin, the HCT landmark, the SPM type, the CI level."""
+    """What to analyse: the time origin, the HCT landmark, the SPM type, the CI level.
+
+    ``group_by`` and ``competing_covariates`` name columns of the baseline covariates table:
+    the groups of Gray's test and the terms of the Fine-Gray and cause-specific Cox models
+    (``None``: every numeric or two-level column).
+    """
 
     origin: str = "spm"
     landmark_hct: bool = False
     spm_type: str | None = None
     conf_level: float = 0.95
+    group_by: str | None = None
+    competing_covariates: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
@@ -273,7 +281,36 @@ def _landmark_counts(courses: list[PatientCourse], opts: CourseOptions) -> dict[
     return {"counts": out, "fits": results}
 
 
-def analyse_course(data: CourseData, options: CourseOptions | None = None) -> dict[str, Any]:
+def _check_covariates(opts: CourseOptions, covariates: CourseCovariates | None) -> None:
+    if covariates is None:
+        if opts.group_by is not None or opts.competing_covariates is not None:
+            raise InputError(
+                "--group-by and --competing-covariate need a covariates table",
+                remedy="give the baseline covariates with --covariates FILE",
+            )
+        return
+    if covariates.group_by != opts.group_by or (
+        opts.competing_covariates is not None
+        and tuple(covariates.model) != tuple(opts.competing_covariates)
+    ):
+        raise AnalysisError("the covariates table was prepared for other options")
+
+
+def _input_covariates(covariates: CourseCovariates | None) -> dict[str, Any] | None:
+    if covariates is None:
+        return None
+    return {
+        "source": covariates.source,
+        "sha256": covariates.sha256,
+        "columns": list(covariates.values.columns),
+    }
+
+
+def analyse_course(
+    data: CourseData,
+    options: CourseOptions | None = None,
+    covariates: CourseCovariates | None = None,
+) -> dict[str, Any]:
     """Run the course analyses and return the ``course_results.json`` dictionary.
 
     Parameters
@@ -282,16 +319,23 @@ def analyse_course(data: CourseData, options: CourseOptions | None = None) -> di
         Validated course data (with its mutations table, if any).
     options
         Origin of EFS/OS, whether EFS/OS from allogeneic HCT is a landmark analysis (patients
-        with an event between the origin and HCT excluded), SPM type, confidence level.
+        with an event between the origin and HCT excluded), SPM type, confidence level, and
+        the covariate columns of the competing-risk analyses.
+    covariates
+        Validated baseline covariates (:func:`ikaros.course.covariates.load_covariates`),
+        prepared with ``options.group_by`` and ``options.competing_covariates``.
 
     Raises
     ------
     AnalysisError
         No patient has the chosen origin.
+    InputError
+        Covariate options without a covariates table.
     """
     from ikaros.study import software_versions
 
     opts = options or CourseOptions()
+    _check_covariates(opts, covariates)
     courses = list(patient_courses(data))
     conf = opts.conf_level
     efs = endpoint_data(courses, "efs", opts.origin, spm_type=opts.spm_type)
@@ -324,8 +368,9 @@ def analyse_course(data: CourseData, options: CourseOptions | None = None) -> di
             "mutations": None
             if data.mutations is None
             else {"source": data.mutations_source, "sha256": data.mutations_sha256},
+            "covariates": _input_covariates(covariates),
         },
-        "options": asdict(opts),
+        "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(opts).items()},
         "cohort": {
             "patients": data.n,
             "with_spm": int(table["spm"].notna().sum()),
@@ -378,14 +423,15 @@ def analyse_course(data: CourseData, options: CourseOptions | None = None) -> di
             _tv_cox(courses, "efs", opts.origin, opts),
         ],
         "competing_risks": competing_risks_section(
-            courses, opts.origin, spm_type=opts.spm_type, conf_level=conf
+            courses, opts.origin, spm_type=opts.spm_type, conf_level=conf, covariates=covariates
         ),
         "notes": [
             "times are months; dates are converted at 30.4375 days per month",
             "cum_exposure: months of lenalidomide up to each event time (intervals split at "
             "every exposure change and event time); its coefficient is per month",
             "competing_risks: SPM incidence with death without SPM as the competing event "
-            "(null when there is no SPM or no such death)",
+            "(null when there is no SPM or no such death); by_group, gray_test and regression "
+            "are null without baseline covariates",
         ],
     }
 

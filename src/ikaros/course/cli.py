@@ -47,6 +47,8 @@ def _cli_guard(func: F) -> F:
 
 
 RESULTS_FILE = "course_results.json"
+COVARIATES_FILE = "course_covariates.csv"
+_DEMO_COVARIATES = ("age", "arm")
 
 
 def _out() -> Console:
@@ -107,7 +109,36 @@ def _summary(results: dict[str, Any]) -> Table:
             f"{y['hr']:.2f} ({y['lower']:.2f}-{y['upper']:.2f}), "
             f"p {model['terms']['cum_exposure']['p']:.3g}",
         )
+    _competing_rows(table, results.get("competing_risks"))
     return table
+
+
+def _fmt_hr(term: dict[str, Any] | None, digits: int = 3) -> str:
+    if term is None or term["hr"] is None:
+        return "-"
+    lo, hi = term["lower"], term["upper"]
+    ci = "-" if lo is None or hi is None else f"{lo:.{digits}f}-{hi:.{digits}f}"
+    return f"{term['hr']:.{digits}f} ({ci}), p {term['p']:.3g}"
+
+
+def _competing_rows(table: Table, cr: dict[str, Any] | None) -> None:
+    """Gray's test and the Fine-Gray vs cause-specific hazard ratios of SPM, if estimated."""
+    if cr is None:
+        return
+    gray = cr.get("gray_test")
+    if gray is not None:
+        value = (
+            f"chi2 {gray['statistic']:.2f}, df {gray['df']}, p {gray['p']:.3g}"
+            if gray["status"] == "tested"
+            else gray["status"]
+        )
+        table.add_row(f"Gray's test, SPM incidence by {gray['column']}", value)
+    reg = cr.get("regression")
+    if reg is None:
+        return
+    for name, both in reg["terms"].items():
+        table.add_row(f"SPM ~ {name}: Fine-Gray SHR (95% CI)", _fmt_hr(both["fine_gray"]))
+        table.add_row(f"SPM ~ {name}: cause-specific HR (95% CI)", _fmt_hr(both["cause_specific"]))
 
 
 @_cli_guard
@@ -137,28 +168,74 @@ def course(
     spm_type: Annotated[
         str | None, typer.Option("--spm-type", help="Count only SPMs of this type (e.g. B-ALL).")
     ] = None,
+    covariates: Annotated[
+        Path | None,
+        typer.Option(
+            "--covariates",
+            help="Baseline covariates (CSV, TSV, XLSX, Parquet): patient_id and numeric or "
+            "two-level text columns (e.g. age, arm).",
+        ),
+    ] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            help="Covariates column whose groups are compared (Gray's test, incidence by group).",
+        ),
+    ] = None,
+    competing_covariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--competing-covariate",
+            help="Term of the Fine-Gray and cause-specific Cox models of SPM (repeatable; "
+            "default: every numeric or two-level column).",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress or summary output.")
     ] = False,
 ) -> None:
     """Lenalidomide treatment-course and safety analyses; writes OUT/course_results.json."""
     from ikaros.course.analysis import CourseOptions, analyse_course, course_json
+    from ikaros.course.covariates import load_covariates
     from ikaros.course.figures import course_figures
     from ikaros.course.table import load_course
     from ikaros.files import staged_output
+    from ikaros.report.course_report import build_course_report
 
-    options = CourseOptions(origin=origin, landmark_hct=landmark_hct, spm_type=spm_type)
+    model = tuple(competing_covariate) if competing_covariate else None
+    options = CourseOptions(
+        origin=origin,
+        landmark_hct=landmark_hct,
+        spm_type=spm_type,
+        group_by=group_by,
+        competing_covariates=model,
+    )
     _check_out(out)
     data = load_course(course_table, mutations=mutations)
-    results = analyse_course(data, options)
+    cov = (
+        None
+        if covariates is None
+        else load_covariates(covariates, data.patients, group_by=group_by, model=model)
+    )
+    results = analyse_course(data, options, cov)
     with staged_output(out) as stage:
         stage.write_text(RESULTS_FILE, course_json(results))
-        notes = course_figures(data, results, stage.path / "figures", spm_type=spm_type)
+        notes = course_figures(
+            data, results, stage.path / "figures", spm_type=spm_type, covariates=cov
+        )
+        build_course_report(results, stage.path)
     if not quiet:
         _out().print(_summary(results))
+        reg = (results.get("competing_risks") or {}).get("regression")
+        if reg is not None:
+            _out().print(f"Fine-Gray vs cause-specific: {reg['explanation']}")
         for note in notes:
             Console(stderr=True).print(f"note: {note}")
-        _out().print(f"results and figures written to {out}/ ({RESULTS_FILE}, figures/)")
+        _out().print(
+            f"results and report written to {out}/ ({RESULTS_FILE}, course_report.html, "
+            "course_report.pdf, figures/)"
+        )
 
 
 def run_course_demo(out: Path, seed: int | None = None, quiet: bool = False) -> None:
@@ -166,27 +243,35 @@ def run_course_demo(out: Path, seed: int | None = None, quiet: bool = False) -> 
 
     Writes ``course_events.csv``, ``course_mutations.csv`` and ``course_results.json`` (the
     32-patient B-ALL series, origin SPM, HCT landmark) and ``maintenance/course_events.csv``,
-    ``maintenance/course_results.json`` (300-patient maintenance cohort, origin diagnosis) to
-    ``out``, all or nothing. ``seed`` replaces both demo seeds.
+    ``maintenance/course_covariates.csv``, ``maintenance/course_results.json`` (300-patient
+    maintenance cohort with baseline age and arm, origin diagnosis, grouped by arm, Fine-Gray
+    and cause-specific Cox on age and arm) to ``out``, all or nothing. ``seed`` replaces both
+    demo seeds.
     """
     from ikaros.course.analysis import CourseOptions, analyse_course, course_json
+    from ikaros.course.covariates import covariates_from_frame
     from ikaros.course.figures import course_figures
     from ikaros.course.published import compare_with_published
     from ikaros.course.simulate import (
         BALL_SEED,
+        MAINTENANCE_DEMO_PARAMETERS,
         MAINTENANCE_SEED,
         simulate_ball_cohort,
         simulate_maintenance_cohort,
     )
     from ikaros.course.table import course_from_frame, with_mutations
     from ikaros.files import staged_output
+    from ikaros.report.course_report import build_course_report
 
     _check_out(out)
     ball = simulate_ball_cohort(BALL_SEED if seed is None else seed)
-    maint = simulate_maintenance_cohort(MAINTENANCE_SEED if seed is None else seed)
+    maint = simulate_maintenance_cohort(
+        MAINTENANCE_SEED if seed is None else seed, MAINTENANCE_DEMO_PARAMETERS
+    )
     outputs: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
     datasets: dict[str, Any] = {}
+    covs: dict[str, Any] = {}
     for prefix, sim, origin, landmark in (
         ("", ball, "spm", True),
         ("maintenance/", maint, "diagnosis", False),
@@ -200,7 +285,22 @@ def run_course_demo(out: Path, seed: int | None = None, quiet: bool = False) -> 
                 index=False, lineterminator="\n"
             )
             data = with_mutations(data, sim.mutations, source=sim.description + " mutations")
-        res = analyse_course(data, CourseOptions(origin=origin, landmark_hct=landmark))
+        opts = CourseOptions(origin=origin, landmark_hct=landmark)
+        covs[prefix] = None
+        if sim.covariates is not None:
+            opts = CourseOptions(
+                origin=origin, group_by="arm", competing_covariates=_DEMO_COVARIATES
+            )
+            text = sim.covariates.to_csv(index=False, lineterminator="\n")
+            outputs[prefix + COVARIATES_FILE] = text
+            covs[prefix] = covariates_from_frame(
+                sim.covariates.astype(str),
+                data.patients,
+                source=sim.description + " covariates",
+                group_by="arm",
+                model=_DEMO_COVARIATES,
+            )
+        res = analyse_course(data, opts, covs[prefix])
         outputs[prefix + RESULTS_FILE] = course_json(res)
         results[prefix] = res
         datasets[prefix] = data
@@ -208,7 +308,10 @@ def run_course_demo(out: Path, seed: int | None = None, quiet: bool = False) -> 
         for name, text in outputs.items():
             stage.write_text(name, text)
         for prefix, data in datasets.items():
-            course_figures(data, results[prefix], stage.path / prefix / "figures")
+            course_figures(
+                data, results[prefix], stage.path / prefix / "figures", covariates=covs[prefix]
+            )
+            build_course_report(results[prefix], stage.path / prefix)
     if quiet:
         return
     from ikaros.cli import err
@@ -224,7 +327,9 @@ def run_course_demo(out: Path, seed: int | None = None, quiet: bool = False) -> 
     console.print(_summary(results["maintenance/"]))
     err.print(
         "[yellow]note:[/] simulated data (docs/course_demo.md); the maintenance cohort's SPM "
-        "hazard has a true HR of 1.25 per year of cumulative exposure"
+        "hazard has a true HR of 1.25 per year of cumulative exposure, 2 for arm B; age raises "
+        "only the death hazard (HR 2.5 per 10 years), so its Fine-Gray SHR for SPM lies below "
+        "its cause-specific HR"
     )
     console.print(
         f"written to {out}/ (course_events.csv, course_mutations.csv, course_results.json, "

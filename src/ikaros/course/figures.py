@@ -2,15 +2,17 @@
 
 Swimmer plot of the patient courses (up to 80 patients, beyond which lanes are unreadable),
 oncoprint of the mutations table, and the cumulative incidence of SPM with death competing, with
-the naive 1 - Kaplan-Meier dashed beside it.
+the naive 1 - Kaplan-Meier dashed beside it; with a grouping covariate, the cumulative incidence
+of SPM per group (``cumulative_incidence_by_group``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ikaros.course.competing import spm_curves
-from ikaros.course.derived import patient_courses
+from ikaros.course.competing import group_curves, spm_curves
+from ikaros.course.covariates import CourseCovariates
+from ikaros.course.derived import competing_risks_table, patient_courses
 from ikaros.course.table import CourseData
 from ikaros.report.figures import cif_figure, oncoprint_figure, save_figure, swimmer_figure
 
@@ -20,7 +22,12 @@ MAX_SWIMMER_LANES = 80
 
 
 def course_figures(
-    data: CourseData, results: dict, directory: Path, *, spm_type: str | None = None
+    data: CourseData,
+    results: dict,
+    directory: Path,
+    *,
+    spm_type: str | None = None,
+    covariates: CourseCovariates | None = None,
 ) -> list[str]:
     """Draw the course figures into ``directory``; returns notes on figures not drawn."""
     notes = []
@@ -45,4 +52,24 @@ def course_figures(
             title=f"Cumulative incidence from {cr['origin']}",
         )
         save_figure(fig, directory, "cumulative_incidence")
+        if covariates is not None and covariates.group_by is not None:
+            _group_figure(data, cr["origin"], covariates, directory, spm_type)
     return notes
+
+
+def _group_figure(
+    data: CourseData,
+    origin: str,
+    covariates: CourseCovariates,
+    directory: Path,
+    spm_type: str | None,
+) -> None:
+    tab = competing_risks_table(list(patient_courses(data)), origin, spm_type=spm_type)
+    curves = group_curves(tab, covariates)
+    if not curves:
+        return
+    fig = cif_figure(
+        {f"{covariates.group_by} = {g}": c for g, c in curves.items()},
+        title=f"Cumulative incidence of SPM from {origin} by {covariates.group_by}",
+    )
+    save_figure(fig, directory, "cumulative_incidence_by_group")

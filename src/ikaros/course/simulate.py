@@ -32,10 +32,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ikaros.course._maintenance import MaintenanceParameters, simulate_maintenance_events
+from ikaros.course._maintenance import (
+    ARMS,
+    MaintenanceParameters,
+    draw_covariates,
+    simulate_maintenance_events,
+)
 
 __all__ = [
+    "ARMS",
     "BALL_SEED",
+    "MAINTENANCE_DEMO_PARAMETERS",
     "MAINTENANCE_SEED",
     "BallParameters",
     "MaintenanceParameters",
@@ -48,16 +55,25 @@ __all__ = [
 BALL_SEED: int = 68
 #: Seed of the demo maintenance cohort.
 MAINTENANCE_SEED: int = 2033
+#: Parameters of the demo maintenance cohort: age raises the death hazard (HR 2.5 per 10 years),
+#: arm B raises the SPM hazard (HR 2); see docs/course_demo.md.
+MAINTENANCE_DEMO_PARAMETERS = MaintenanceParameters(
+    death_log_hr_per_10y_age=float(np.log(2.5)), spm_log_hr_arm_b=float(np.log(2.0))
+)
 
 
 @dataclass(frozen=True)
 class SimulatedCourse:
-    """A simulated cohort: the long event table, the mutations table and the parameters."""
+    """A simulated cohort: the long event table, the mutations table and the parameters.
+
+    ``covariates`` holds baseline covariates (``patient_id``, ``age``, ``arm``), if any.
+    """
 
     events: pd.DataFrame
     mutations: pd.DataFrame | None
     seed: int
     description: str
+    covariates: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -328,17 +344,22 @@ def simulate_maintenance_cohort(
     """Simulate a myeloma cohort on lenalidomide maintenance with SPM competing with death.
 
     See :class:`ikaros.course._maintenance.MaintenanceParameters` for the model; the SPM hazard
-    is ``h0 * exp(beta * cumulative exposure in years)`` with known ``beta``.
+    is ``h0 * exp(beta * cumulative exposure in years)`` with known ``beta``. Baseline
+    covariates ``age`` and ``arm`` (levels A, B) come from a second random stream
+    (``default_rng([seed, 1])``), so they never change the event table when their effects are
+    zero (the default); :data:`MAINTENANCE_DEMO_PARAMETERS` gives them effects.
 
     References
     ----------
     Palumbo A, et al. Lancet Oncol 2014;15:333-342.
     """
     prm = params or MaintenanceParameters()
-    frame = simulate_maintenance_events(np.random.default_rng(seed), prm)
+    covariates = draw_covariates(np.random.default_rng([seed, 1]), prm)
+    frame = simulate_maintenance_events(np.random.default_rng(seed), prm, covariates)
     return SimulatedCourse(
         events=frame,
         mutations=None,
         seed=seed,
         description=f"simulated myeloma maintenance cohort, n = {prm.n} (seed {seed})",
+        covariates=covariates,
     )

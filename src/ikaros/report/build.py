@@ -24,7 +24,15 @@ from ikaros.report.remark import remark_profile
 from ikaros.report.tables import Table, all_tables, fmt_ci, fmt_p, fmt_pct
 from ikaros.results import Results
 
-__all__ = ["FigureRef", "Section", "build_report", "plan_figures"]
+__all__ = [
+    "Block",
+    "FigureRef",
+    "Section",
+    "build_report",
+    "plan_figures",
+    "render_html",
+    "render_page",
+]
 
 Progress = Callable[[str], None]
 
@@ -309,7 +317,20 @@ def _repro(results: Results) -> dict[str, Any]:
     }
 
 
-def render_html(results: Results, sections: list[Section]) -> str:
+def render_page(
+    *,
+    title: str,
+    subtitle: str,
+    sections: list[Section],
+    repro: dict[str, Any],
+    heading: str = "Study report",
+) -> str:
+    """The report page: ``heading: title``, subtitle, table of contents, sections, footer.
+
+    ``repro`` is the reproducibility footer: the study's keys (source, sha256, expression,
+    expression_sha256, command, seed, software, schema), or ``inputs`` (a list of dicts with
+    label, source and sha256), ``software``, ``schema_name`` and ``schema``.
+    """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("ikaros.report", "templates"),
         autoescape=True,
@@ -318,15 +339,27 @@ def render_html(results: Results, sections: list[Section]) -> str:
         undefined=jinja2.StrictUndefined,
     )
     template = env.get_template("report.html.j2")
-    n = results.cohort.n
-    subtitle = (
-        f"{n} patients; markers {', '.join(results.options.markers)}; endpoints "
+    return template.render(
+        heading=heading,
+        title=title,
+        subtitle=subtitle,
+        sections=sections,
+        repro=repro,
+    )
+
+
+def study_subtitle(results: Results) -> str:
+    return (
+        f"{results.cohort.n} patients; markers {', '.join(results.options.markers)}; endpoints "
         f"{', '.join(e.upper() for e in results.options.endpoints)}; ikaros "
         f"{results.ikaros_version}"
     )
-    return template.render(
+
+
+def render_html(results: Results, sections: list[Section]) -> str:
+    return render_page(
         title=results.input.source,
-        subtitle=subtitle,
+        subtitle=study_subtitle(results),
         sections=sections,
         repro=_repro(results),
     )

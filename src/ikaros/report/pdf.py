@@ -7,6 +7,7 @@ Output is deterministic (reportlab's invariant mode: no creation date or random 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -28,11 +29,11 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from ikaros.report.build import Section
+from ikaros.report.build import Section, _repro, study_subtitle
 from ikaros.report.tables import Table
 from ikaros.results import Results
 
-__all__ = ["render_pdf"]
+__all__ = ["STUDY_PAGE_BREAKS", "render_document", "render_pdf"]
 
 _FONT = "DejaVuSans"
 _BOLD = "DejaVuSans-Bold"
@@ -141,10 +142,51 @@ def _figure(
     return KeepTogether([img, text, Spacer(1, 6)])
 
 
-def render_pdf(results: Results, sections: list[Section], path: Path) -> None:
-    """Write the report sections to ``path`` as an A4 PDF."""
+#: Sections of the study report that start on a new page.
+STUDY_PAGE_BREAKS: tuple[str, ...] = ("survival-", "cox", "markers")
+
+
+def _repro_markup(repro: dict[str, Any]) -> str:
+    """The reproducibility paragraph from the footer dictionary of the HTML page."""
+    if "inputs" in repro:
+        parts = [
+            f"{escape(i['label'])}: {escape(i['source'])}, SHA-256 {escape(i['sha256'])}."
+            for i in repro["inputs"]
+        ]
+        return (
+            "<b>Reproducibility.</b> "
+            + " ".join(parts)
+            + f" Software: {escape(repro['software'])}. "
+            + f"{escape(repro['schema_name'])} {escape(repro['schema'])}."
+        )
+    return (
+        f"<b>Reproducibility.</b> Input: {escape(repro['source'])}, SHA-256 "
+        f"{escape(repro['sha256'])}. Command: "
+        f"{escape(repro['command'])}"
+        + (f"; seed {repro['seed']}" if repro["seed"] is not None else "")
+        + ". Software: "
+        + escape(repro["software"])
+        + f". Results schema {escape(repro['schema'])}."
+    )
+
+
+def render_document(
+    path: Path,
+    *,
+    title: str,
+    subtitle: str,
+    sections: list[Section],
+    repro: dict[str, Any],
+    heading: str = "Study report",
+    page_breaks: tuple[str, ...] = STUDY_PAGE_BREAKS,
+) -> None:
+    """Write ``sections`` to ``path`` as an A4 PDF (the same arguments as the HTML page).
+
+    Sections whose anchor starts with one of ``page_breaks`` start on a new page.
+    """
     _register_fonts()
     st = _styles()
+    kind = f"ikaros {heading.lower()}"
     doc = SimpleDocTemplate(
         str(path),
         pagesize=A4,
@@ -152,24 +194,17 @@ def render_pdf(results: Results, sections: list[Section], path: Path) -> None:
         rightMargin=1.6 * cm,
         topMargin=1.5 * cm,
         bottomMargin=1.5 * cm,
-        title=f"ikaros study report: {results.input.source}",
+        title=f"{kind}: {title}",
         author="ikaros",
         invariant=1,
     )
     width = doc.width
     story: list[Flowable] = [
-        Paragraph(escape(f"Study report: {results.input.source}"), st["title"]),
-        Paragraph(
-            escape(
-                f"{results.cohort.n} patients; markers {', '.join(results.options.markers)}; "
-                f"endpoints {', '.join(e.upper() for e in results.options.endpoints)}; "
-                f"ikaros {results.ikaros_version}"
-            ),
-            st["subtitle"],
-        ),
+        Paragraph(escape(f"{heading}: {title}"), st["title"]),
+        Paragraph(escape(subtitle), st["subtitle"]),
     ]
     for i, section in enumerate(sections):
-        if i > 0 and section.anchor.startswith(("survival-", "cox", "markers")):
+        if i > 0 and section.anchor.startswith(page_breaks):
             story.append(PageBreak())
         # headings wait to be kept on the page of what follows them
         pending: list[Flowable] = [Paragraph(escape(section.title), st["h2"])]
@@ -192,24 +227,25 @@ def render_pdf(results: Results, sections: list[Section], path: Path) -> None:
                 pending = []
             story += items
         story += pending
-    r = results
-    repro = (
-        f"<b>Reproducibility.</b> Input: {escape(r.input.source)}, SHA-256 "
-        f"{escape(r.input.sha256 or 'n/a (in-memory data)')}. Command: "
-        f"{escape(r.command or 'n/a (Python API)')}"
-        + (f"; seed {r.options.seed}" if r.options.seed is not None else "")
-        + ". Software: "
-        + escape(", ".join(f"{k} {v}" for k, v in r.software.items()))
-        + f". Results schema {escape(r.schema_version)}."
-    )
-    story += [Spacer(1, 12), Paragraph(repro, st["note"])]
+    story += [Spacer(1, 12), Paragraph(_repro_markup(repro), st["note"])]
 
     def footer(canvas, doc_):  # type: ignore[no-untyped-def]
         canvas.saveState()
         canvas.setFont(_FONT, 7)
         canvas.setFillColor(colors.HexColor("#777777"))
         canvas.drawRightString(A4[0] - 1.6 * cm, 0.8 * cm, f"page {doc_.page}")
-        canvas.drawString(1.6 * cm, 0.8 * cm, "ikaros study report")
+        canvas.drawString(1.6 * cm, 0.8 * cm, kind)
         canvas.restoreState()
 
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
+
+
+def render_pdf(results: Results, sections: list[Section], path: Path) -> None:
+    """Write the study report sections to ``path`` as an A4 PDF."""
+    render_document(
+        path,
+        title=results.input.source,
+        subtitle=study_subtitle(results),
+        sections=sections,
+        repro=_repro(results),
+    )
