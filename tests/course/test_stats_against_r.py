@@ -23,6 +23,7 @@ import pytest
 
 from ikaros.course.stats import clopper_pearson, fit_time_varying_cox
 from ikaros.errors import AnalysisError
+from tests.conftest import assert_json_close
 from tests.course.helpers import REF
 from tests.course.reference_inputs import MODELS, build_inputs, csv_text
 
@@ -124,19 +125,4 @@ def test_make_golden_reproduces_golden_json(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     fresh = json.loads((target / "golden.json").read_text())
-    _same(fresh, GOLDEN)
-
-
-def _same(a: Any, b: Any, where: str = "") -> None:
-    if isinstance(b, dict):
-        assert isinstance(a, dict) and a.keys() == b.keys(), where
-        for k in b:
-            _same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(b, list):
-        assert isinstance(a, list) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{where}[{i}]")
-    elif isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9, abs=1e-300), where
-    else:
-        assert a == b, where
+    assert_json_close(fresh, GOLDEN)

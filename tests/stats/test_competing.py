@@ -41,6 +41,7 @@ from ikaros.stats.competing import (
     one_minus_km,
 )
 from ikaros.stats.cox import CoxFit
+from tests.conftest import assert_json_close
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "competing"
 GOLDEN: dict[str, Any] = json.loads((REF / "golden.json").read_text(encoding="utf-8"))
@@ -457,21 +458,6 @@ def test_declared_cause_without_events_gives_zero_curve() -> None:
 # --------------------------------------------------------------------------- R script
 
 
-def _same(a: object, b: object, where: str = "") -> None:
-    if isinstance(b, dict):
-        assert isinstance(a, dict) and a.keys() == b.keys(), where
-        for k in b:
-            _same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(b, list):
-        assert isinstance(a, list) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{where}[{i}]")
-    elif isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9, abs=1e-300), where
-    else:
-        assert a == b, where
-
-
 def _r_has(package: str) -> bool:
     run = subprocess.run(
         ["Rscript", "-e", f"quit(status = !requireNamespace('{package}', quietly = TRUE))"],
@@ -503,4 +489,4 @@ def test_make_golden_reproduces_committed_values(tmp_path: Path) -> None:
     for csv in sorted((REF / "inputs").glob("*.csv")):
         assert (target / "inputs" / csv.name).read_bytes() == csv.read_bytes(), csv.name
     fresh = json.loads((target / "golden.json").read_text(encoding="utf-8"))
-    _same(fresh, GOLDEN, "competing")
+    assert_json_close(fresh, GOLDEN, "competing")
