@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -123,3 +125,25 @@ def run_reference_script(name: str, tmp_path: Path, timeout: int = 600) -> Path:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     return target
+
+
+#: Terminal escape sequences (rich colours, progress bars) to strip from captured output.
+ANSI = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][0-9A-Za-z])")
+
+
+def one_error_line(result: Any) -> str:
+    """Assert a CLI result is the project's bad-input outcome and return its message.
+
+    Exit status 2 through ``SystemExit``, nothing on stdout, no traceback, and exactly one
+    non-blank stderr line starting with ``error:``.
+    """
+    stderr = ANSI.sub("", result.stderr)
+    stdout = ANSI.sub("", result.stdout)
+    shown = f"exit {result.exit_code}\nstderr: {stderr}\nstdout: {stdout}"
+    assert result.exit_code == 2, shown
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in stderr + stdout, shown
+    assert stdout.strip() == "", shown
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), shown
+    return lines[0]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 import typer
 
 from ikaros.course.cli import course
+from tests.conftest import ANSI as ANSI
 from tests.conftest import ROOT
 
 DATA = ROOT / "tests" / "course" / "data"
@@ -17,7 +17,6 @@ VALID_DATES = DATA / "valid_course_dates.csv"
 VALID_MUTATIONS = DATA / "valid_mutations.csv"
 BAD = ROOT / "tests" / "data" / "bad_course"
 REF = ROOT / "tests" / "reference" / "course"
-ANSI = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][0-9A-Za-z])")
 
 
 def course_app() -> typer.Typer:
