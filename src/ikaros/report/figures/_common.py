@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -176,4 +177,40 @@ def _title(fig: Figure, text: str, height: float, *, left: float = 0.08) -> None
         fontweight="bold",
         parse_math=False,
         label="title",
+    )
+
+
+def _step_curve(
+    ax: Axes,
+    time: Any,
+    estimate: Any,
+    lower: Any,
+    upper: Any,
+    *,
+    color: str,
+    label: str,
+    band: bool,
+    alpha: float,
+) -> None:
+    """A right-continuous step curve over its pointwise confidence band (if ``band``)."""
+    if band:
+        ax.fill_between(
+            time,
+            lower,
+            upper,
+            step="post",
+            color=color,
+            alpha=alpha,
+            linewidth=0,
+            label=f"_ci {label}",
+            zorder=1,
+        )
+    ax.plot(
+        time,
+        estimate,
+        drawstyle="steps-post",
+        color=color,
+        linewidth=1.2,
+        label=label,
+        zorder=3,
     )

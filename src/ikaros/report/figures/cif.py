@@ -25,6 +25,7 @@ from ikaros.report.figures._common import (
     _measure,
     _new_figure,
     _points,
+    _step_curve,
     _title,
 )
 from ikaros.report.figures._km_legend import _collides
@@ -166,26 +167,17 @@ def draw_cif(
     for key, curve in curves.items():
         st = _cif_steps(curve)
         color = colors[key]
-        if ci and np.any(np.nan_to_num(st.upper - st.lower) > 0):
-            ax.fill_between(
-                st.time,
-                st.lower,
-                st.upper,
-                step="post",
-                color=color,
-                alpha=alpha,
-                linewidth=0,
-                label=f"_ci {key}",
-                zorder=1,
-            )
-        ax.plot(
+        band = bool(ci and np.any(np.nan_to_num(st.upper - st.lower) > 0))
+        _step_curve(
+            ax,
             st.time,
             st.estimate,
-            drawstyle="steps-post",
+            st.lower,
+            st.upper,
             color=color,
-            linewidth=1.2,
             label=key,
-            zorder=3,
+            band=band,
+            alpha=alpha,
         )
     for key, curve in (naive or {}).items():
         st = _cif_steps(curve)

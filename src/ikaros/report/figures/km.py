@@ -24,6 +24,7 @@ from ikaros.report.figures._common import (
     _measure,
     _new_figure,
     _points,
+    _step_curve,
     _title,
     group_colors,
 )
@@ -88,26 +89,17 @@ def draw_km(
             continue
         st = _steps(group.curve)
         color = cmap[name]
-        if ci and np.any(st.upper[1:] - st.lower[1:] > 0):
-            ax.fill_between(
-                st.time,
-                st.lower,
-                st.upper,
-                step="post",
-                color=color,
-                alpha=alpha,
-                linewidth=0,
-                label=f"_ci {name}",
-                zorder=1,
-            )
-        ax.plot(
+        band = bool(ci and np.any(st.upper[1:] - st.lower[1:] > 0))
+        _step_curve(
+            ax,
             st.time,
             st.surv,
-            drawstyle="steps-post",
+            st.lower,
+            st.upper,
             color=color,
-            linewidth=1.2,
             label=name,
-            zorder=3,
+            band=band,
+            alpha=alpha,
         )
         if censor_marks and st.censor_time.size:
             ax.plot(
