@@ -82,7 +82,7 @@ def test_dask_schedulers_match_in_process(reference: pd.DataFrame, scheduler: st
 def test_dask_local_cluster_matches_in_process(reference: pd.DataFrame) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         got = _scan(
             ScanOptions(
