@@ -699,6 +699,68 @@ from ikaros.course.cli import course as _course_command  # noqa: E402
 app.command("course")(_course_command)
 
 
+user_app = typer.Typer(help="User accounts of the web workbench.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+DataDirOption = Annotated[
+    Path, typer.Option("--data-dir", help="Workbench data directory (database, stored files).")
+]
+
+
+@app.command()
+@_guard
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    data_dir: DataDirOption = Path("ikaros-data"),
+    max_upload_mb: Annotated[float, typer.Option(help="Largest accepted upload in MB.")] = 50,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes running analyses (default: up to 2).", min=1)
+    ] = None,
+) -> None:
+    """Start the web workbench (upload cohorts, explore markers, run analyses, reports).
+
+    On 127.0.0.1 no login is needed. On any other address it starts only with authentication:
+    user accounts (`ikaros user add`) or a token in IKAROS_TOKEN. IKAROS_DATABASE_URL selects
+    PostgreSQL (postgresql+psycopg://user:password@host/db); the default is SQLite in DATA_DIR.
+    """
+    from ikaros.web.server import serve as run_server
+    from ikaros.web.settings import Settings
+
+    settings = Settings.create(
+        data_dir, host=host, max_upload_mb=max_upload_mb, analysis_workers=workers
+    )
+    run_server(settings, port)
+
+
+@user_app.command("add")
+@_guard
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    data_dir: DataDirOption = Path("ikaros-data"),
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a workbench user (with an own project); asks for the password."""
+    from ikaros.web.auth import add_user
+    from ikaros.web.db import Database
+    from ikaros.web.settings import Settings
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    settings = Settings.create(data_dir)
+    db = Database(settings.database_url)
+    try:
+        db.migrate()
+        with db.session() as s:
+            add_user(s, name, password)
+    finally:
+        db.dispose()
+    _out().print(f"user {name!r} created")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -32,10 +32,12 @@ class Table:
     footnote: str = ""
 
     def to_csv(self) -> str:
-        """CSV text; cells starting with = + - @ are quoted against spreadsheet injection."""
+        """CSV text; cells starting with = + - @ tab or CR are defused against formula injection."""
 
         def cell(text: str) -> str:
-            if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not _is_number(text)):
+            if text[:1] in ("=", "+", "@", "\t", "\r") or (
+                text[:1] == "-" and not _is_number(text)
+            ):
                 text = "'" + text
             if any(c in text for c in ',"\n'):
                 text = '"' + text.replace('"', '""') + '"'

@@ -1,0 +1,116 @@
+"""The FastAPI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from ikaros import __version__
+from ikaros.web import api, pages
+from ikaros.web.auth import LOCAL_USER, ensure_user
+from ikaros.web.db import Database
+from ikaros.web.deps import AppContext, NeedsLogin
+from ikaros.web.jobs import JobRunner
+from ikaros.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from ikaros.web.settings import Settings
+from ikaros.web.storage import FileStore
+
+__all__ = ["LOOPBACK_HOSTS", "create_app"]
+
+HERE = Path(__file__).parent
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+#: multipart framing around the file itself
+_FORM_OVERHEAD = 64 * 1024
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The workbench app for ``settings`` (migrates the database and starts workers on startup)."""
+    db = Database(settings.database_url)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    ctx = AppContext(
+        settings=settings,
+        db=db,
+        files=FileStore(settings.files_dir),
+        jobs=JobRunner(db, settings.data_dir, settings.analysis_workers),
+        templates=templates,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db.migrate()
+        if settings.loopback:
+            with db.session() as s:
+                ensure_user(s, LOCAL_USER)
+        ctx.jobs.start()
+        try:
+            yield
+        finally:
+            ctx.jobs.shutdown()
+            db.dispose()
+
+    app = FastAPI(
+        title="ikaros workbench",
+        version=__version__,
+        description="Prognostic-biomarker survival analysis: cohorts, marker explorer, analyses.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.ctx = ctx
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(NeedsLogin)
+    async def needs_login(request: Request, exc: NeedsLogin) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return pages.render(
+            request,
+            "error.html.j2",
+            status_code=exc.status_code,
+            code=exc.status_code,
+            detail=str(exc.detail),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        ]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
+        return pages.render(
+            request, "error.html.j2", status_code=422, code=422, detail="; ".join(problems)
+        )
+
+    # outermost first: headers on every response, then size limit, host check, sessions
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="ikaros_session",
+        same_site="strict",
+        max_age=12 * 3600,
+    )
+    if settings.loopback:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + _FORM_OVERHEAD)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

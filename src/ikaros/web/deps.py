@@ -1,0 +1,156 @@
+"""Request dependencies: the app context, who is asking, CSRF, and access to cohorts/analyses.
+
+Access rule: a user sees a cohort (and its analyses) only if the cohort belongs to one of the
+user's projects. Anything else -- another user's id, a malformed id -- is answered 404, so ids of
+other projects cannot even be confirmed to exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from ikaros.web.auth import LOCAL_USER, TOKEN_USER, ensure_user, user_project_ids, verify_password
+from ikaros.web.db import Database
+from ikaros.web.jobs import JobRunner
+from ikaros.web.models import Analysis, Cohort, User
+from ikaros.web.security import check_csrf
+from ikaros.web.settings import Settings
+from ikaros.web.storage import FileStore
+
+__all__ = ["AppContext", "Principal", "context", "get_analysis", "get_cohort", "principal"]
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    files: FileStore
+    jobs: JobRunner
+    templates: Jinja2Templates
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The user behind a request, and how they authenticated."""
+
+    user_id: int
+    name: str
+    via: str  # "local", "token", "basic", "session"
+    project_ids: tuple[str, ...]
+
+    @property
+    def ambient(self) -> bool:
+        """Authenticated by something a browser sends by itself (needs CSRF protection)."""
+        return self.via in ("local", "session")
+
+
+class NeedsLogin(Exception):
+    """A page needs a logged-in user; the handler redirects to the login page."""
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def _from_authorization(ctx: AppContext, header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        token = ctx.settings.auth_token
+        if token and hmac.compare_digest(value.strip().encode(), token.encode()):
+            return TOKEN_USER, "token"
+        return None
+    if scheme.lower() == "basic":
+        try:
+            name, _, password = base64.b64decode(value.strip()).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        with ctx.db.session() as s:
+            user = s.scalar(select(User).where(User.name == name))
+            if user is not None and verify_password(password, user.password_hash):
+                return name, "basic"
+        return None
+    return None
+
+
+async def principal(request: Request) -> Principal:
+    """Who is asking: Authorization header, session cookie, or (loopback only) the local user."""
+    ctx = context(request)
+    header = request.headers.get("authorization")
+    name: str | None = None
+    via = ""
+    if header:
+        found = _from_authorization(ctx, header)
+        if found is None:
+            raise HTTPException(
+                401, "invalid credentials", headers={"WWW-Authenticate": 'Basic realm="ikaros"'}
+            )
+        name, via = found
+    elif isinstance(request.session.get("user"), str):
+        name, via = request.session["user"], "session"
+    elif ctx.settings.loopback:
+        name, via = LOCAL_USER, "local"
+    if name is None:
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(
+                401,
+                "authentication required: log in, or send an Authorization header",
+                headers={"WWW-Authenticate": 'Basic realm="ikaros"'},
+            )
+        raise NeedsLogin
+    with ctx.db.session() as s:
+        user: User | None = (
+            ensure_user(s, name)
+            if via in ("local", "token")
+            else s.scalar(select(User).where(User.name == name))
+        )
+        if user is None:  # account removed since the session started
+            request.session.clear()
+            raise NeedsLogin
+        who = Principal(user.id, user.name, via, tuple(user_project_ids(s, user.id)))
+    if request.method not in SAFE_METHODS and who.ambient:
+        sent = request.headers.get("x-csrf-token")
+        content_type = request.headers.get("content-type", "")
+        if sent is None and content_type.startswith(
+            ("multipart/form-data", "application/x-www-form-urlencoded")
+        ):
+            field = (await request.form()).get("csrf_token")
+            sent = field if isinstance(field, str) else None
+        if not check_csrf(request.session, sent):
+            raise HTTPException(
+                403,
+                "missing or invalid CSRF token: reload the page and try again (API clients: "
+                "send X-CSRF-Token from GET /api/v1/csrf, or use an Authorization header)",
+            )
+    return who
+
+
+def get_cohort(ctx: AppContext, who: Principal, cohort_id: str) -> Cohort:
+    with ctx.db.session() as s:
+        c = s.get(Cohort, cohort_id) if len(cohort_id) <= 64 else None
+        if c is None or c.project_id not in who.project_ids:
+            raise HTTPException(404, "cohort not found")
+        return c
+
+
+def get_analysis(ctx: AppContext, who: Principal, analysis_id: str) -> tuple[Analysis, Cohort]:
+    with ctx.db.session() as s:
+        a = s.get(Analysis, analysis_id) if len(analysis_id) <= 64 else None
+        c = s.get(Cohort, a.cohort_id) if a is not None else None
+        if a is None or c is None or c.project_id not in who.project_ids:
+            raise HTTPException(404, "analysis not found")
+        return a, c
+
+
+def cohort_path(ctx: AppContext, c: Cohort) -> Path:
+    return ctx.files.path(c.sha256, c.file_format)
