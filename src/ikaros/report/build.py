@@ -8,8 +8,10 @@ are written into a staging directory by :func:`build_report`; the caller moves t
 from __future__ import annotations
 
 import base64
+import hashlib
 import multiprocessing as mp
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,12 +173,24 @@ def plan_figures(results: Results, *, counts: bool = False) -> list[_FigureJob]:
 _ACTIVE: tuple[list[_FigureJob], Path] | None = None
 
 
+def file_stem(stem: str) -> str:
+    """A file name for figure ``stem``: marker names may hold '/', spaces or markup.
+
+    Names of letters, digits, '_', '.' and '-' are kept; others are replaced and made unique with
+    a short hash of the original.
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip(".") or "figure"
+    if safe == stem:
+        return stem
+    return f"{safe[:80]}_{hashlib.sha256(stem.encode()).hexdigest()[:8]}"
+
+
 def _render_one(index: int) -> tuple[int, str, str]:
     """Worker: draw and save figure ``index`` of the active job list (set before forking)."""
     assert _ACTIVE is not None
     jobs, directory = _ACTIVE
     job = jobs[index]
-    png, svg = figures.save_figure(job.make(), directory, job.stem)
+    png, svg = figures.save_figure(job.make(), directory, file_stem(job.stem))
     return index, str(png), str(svg)
 
 

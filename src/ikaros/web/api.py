@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import select
 
 from ikaros import __version__
@@ -43,6 +44,22 @@ Who = Annotated[Principal, Depends(principal)]
 IdPath = Annotated[str, Field(min_length=1, max_length=64)]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    """Text stored and shown on pages: no control characters (PostgreSQL text cannot hold NUL)."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return _no_control_characters(value)
+
+
 class AnalysisRequest(BaseModel):
     """Parameters of a study analysis (as ``ikaros analyze``)."""
 
@@ -55,11 +72,13 @@ class AnalysisRequest(BaseModel):
     landmark: float = Field(default=36.0, gt=0, le=600)
     cut: Literal["quartile", "optimal"] = "quartile"
     report: bool = True
-    measurement: str | None = Field(default=None, max_length=500)
+    measurement: (
+        Annotated[str, Field(max_length=500), AfterValidator(_no_control_characters)] | None
+    ) = None
 
 
 class ProjectRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
 
 
 @router.get("/health")

@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -35,7 +35,7 @@ _FORM_OVERHEAD = 64 * 1024
 def create_app(settings: Settings) -> FastAPI:
     """The workbench app for ``settings`` (migrates the database and starts workers on startup)."""
     db = Database(settings.database_url)
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = pages.make_templates(HERE / "templates")
     ctx = AppContext(
         settings=settings,
         db=db,
@@ -71,10 +71,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.exception_handler(NeedsLogin)
     async def needs_login(request: Request, exc: NeedsLogin) -> Response:
         return RedirectResponse("/login", status_code=303)
 
+    # Starlette's own HTTPException (unknown routes, 405) as well as FastAPI's subclass
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
@@ -110,7 +115,12 @@ def create_app(settings: Settings) -> FastAPI:
         max_age=12 * 3600,
     )
     if settings.loopback:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + _FORM_OVERHEAD)
+        hosts = [*LOOPBACK_HOSTS, settings.host.lower()]
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_upload_bytes + _FORM_OVERHEAD,
+        shown_limit=settings.max_upload_bytes,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     return app

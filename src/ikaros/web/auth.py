@@ -23,6 +23,7 @@ __all__ = [
     "LOCAL_USER",
     "TOKEN_USER",
     "add_user",
+    "authenticate",
     "ensure_user",
     "hash_password",
     "user_project_ids",
@@ -63,6 +64,28 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(got, expected)
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def authenticate(session: Session, name: str, password: str) -> User | None:
+    """The account ``name`` if ``password`` is its password, else None.
+
+    Unknown and malformed names cost one scrypt evaluation too, so the answer time does not tell
+    whether an account exists; a malformed name never reaches the database.
+    """
+    user = (
+        session.scalar(select(User).where(User.name == name))
+        if _NAME.fullmatch(name) and name not in (LOCAL_USER, TOKEN_USER)
+        else None
+    )
+    if user is None or not user.password_hash:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
+        verify_password(password, _DUMMY_HASH[0])
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
 def _with_project(session: Session, user: User) -> User:
     project = Project(name=f"{user.name}'s project")
     session.add(project)
@@ -84,7 +107,7 @@ def ensure_user(session: Session, name: str) -> User:
 
 def add_user(session: Session, name: str, password: str) -> User:
     """Create a user account with its own project."""
-    if not _NAME.match(name) or name in (LOCAL_USER, TOKEN_USER):
+    if not _NAME.fullmatch(name) or name in (LOCAL_USER, TOKEN_USER):
         raise InputError(
             f"user name {name!r} is not allowed",
             remedy="use 1-64 letters, digits, '_', '.', '@' or '-' (not 'local' or 'token')",

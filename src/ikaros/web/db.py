@@ -75,7 +75,7 @@ class Database:
             migrate(self.engine)
         except OperationalError as exc:
             raise InputError(
-                f"cannot open the database: {exc.orig}",
+                "cannot open the database: " + " ".join(str(exc.orig).split()),
                 remedy="check IKAROS_DATABASE_URL, that the server runs and the user may connect",
             ) from None
 

@@ -10,24 +10,30 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
-from ikaros.web.auth import LOCAL_USER, TOKEN_USER, ensure_user, user_project_ids, verify_password
+from ikaros.web.auth import LOCAL_USER, TOKEN_USER, authenticate, ensure_user, user_project_ids
 from ikaros.web.db import Database
 from ikaros.web.jobs import JobRunner
 from ikaros.web.models import Analysis, Cohort, User
-from ikaros.web.security import check_csrf
+from ikaros.web.security import check_csrf, is_cross_site
 from ikaros.web.settings import Settings
 from ikaros.web.storage import FileStore
 
 __all__ = ["AppContext", "Principal", "context", "get_analysis", "get_cohort", "principal"]
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+#: the form of generated ids (:func:`ikaros.web.models.new_id`); anything else cannot exist
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass
@@ -72,15 +78,44 @@ def _from_authorization(ctx: AppContext, header: str) -> tuple[str, str] | None:
         return None
     if scheme.lower() == "basic":
         try:
-            name, _, password = base64.b64decode(value.strip()).decode().partition(":")
+            raw = base64.b64decode(value.strip(), validate=True)
+            name, _, password = raw.decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
         with ctx.db.session() as s:
-            user = s.scalar(select(User).where(User.name == name))
-            if user is not None and verify_password(password, user.password_hash):
+            if authenticate(s, name, password) is not None:
                 return name, "basic"
         return None
     return None
+
+
+def _login_required(request: Request) -> NoReturn:
+    """401 for the API, the login page for pages."""
+    if request.url.path.startswith("/api/"):
+        raise HTTPException(
+            401,
+            "authentication required: log in, or send an Authorization header",
+            headers={"WWW-Authenticate": 'Basic realm="ikaros"'},
+        )
+    raise NeedsLogin
+
+
+def _load_principal(ctx: AppContext, name: str, via: str) -> Principal | None:
+    for attempt in range(2):
+        try:
+            with ctx.db.session() as s:
+                user: User | None = (
+                    ensure_user(s, name)
+                    if via in ("local", "token")
+                    else s.scalar(select(User).where(User.name == name))
+                )
+                if user is None:
+                    return None
+                return Principal(user.id, user.name, via, tuple(user_project_ids(s, user.id)))
+        except IntegrityError:  # two first requests created the built-in user at once
+            if attempt:
+                raise
+    return None  # pragma: no cover
 
 
 async def principal(request: Request) -> Principal:
@@ -89,8 +124,8 @@ async def principal(request: Request) -> Principal:
     header = request.headers.get("authorization")
     name: str | None = None
     via = ""
-    if header:
-        found = _from_authorization(ctx, header)
+    if header:  # password hashing and the database off the event loop
+        found = await run_in_threadpool(_from_authorization, ctx, header)
         if found is None:
             raise HTTPException(
                 401, "invalid credentials", headers={"WWW-Authenticate": 'Basic realm="ikaros"'}
@@ -101,23 +136,13 @@ async def principal(request: Request) -> Principal:
     elif ctx.settings.loopback:
         name, via = LOCAL_USER, "local"
     if name is None:
-        if request.url.path.startswith("/api/"):
-            raise HTTPException(
-                401,
-                "authentication required: log in, or send an Authorization header",
-                headers={"WWW-Authenticate": 'Basic realm="ikaros"'},
-            )
-        raise NeedsLogin
-    with ctx.db.session() as s:
-        user: User | None = (
-            ensure_user(s, name)
-            if via in ("local", "token")
-            else s.scalar(select(User).where(User.name == name))
-        )
-        if user is None:  # account removed since the session started
-            request.session.clear()
-            raise NeedsLogin
-        who = Principal(user.id, user.name, via, tuple(user_project_ids(s, user.id)))
+        _login_required(request)
+    who = await run_in_threadpool(_load_principal, ctx, name, via)
+    if who is None:  # account removed since the session started
+        request.session.clear()
+        _login_required(request)
+    if request.method not in SAFE_METHODS and is_cross_site(request.headers):
+        raise HTTPException(403, "cross-site request refused")
     if request.method not in SAFE_METHODS and who.ambient:
         sent = request.headers.get("x-csrf-token")
         content_type = request.headers.get("content-type", "")
@@ -137,7 +162,7 @@ async def principal(request: Request) -> Principal:
 
 def get_cohort(ctx: AppContext, who: Principal, cohort_id: str) -> Cohort:
     with ctx.db.session() as s:
-        c = s.get(Cohort, cohort_id) if len(cohort_id) <= 64 else None
+        c = s.get(Cohort, cohort_id) if _ID.fullmatch(cohort_id) else None
         if c is None or c.project_id not in who.project_ids:
             raise HTTPException(404, "cohort not found")
         return c
@@ -145,7 +170,7 @@ def get_cohort(ctx: AppContext, who: Principal, cohort_id: str) -> Cohort:
 
 def get_analysis(ctx: AppContext, who: Principal, analysis_id: str) -> tuple[Analysis, Cohort]:
     with ctx.db.session() as s:
-        a = s.get(Analysis, analysis_id) if len(analysis_id) <= 64 else None
+        a = s.get(Analysis, analysis_id) if _ID.fullmatch(analysis_id) else None
         c = s.get(Cohort, a.cohort_id) if a is not None else None
         if a is None or c is None or c.project_id not in who.project_ids:
             raise HTTPException(404, "analysis not found")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ikaros.cohort import CYTO_COLUMNS, Cohort, cohort_from_frame
 from ikaros.errors import InputError
-from ikaros.files import read_table
+from ikaros.files import read_table, sha256_file
 from ikaros.stats.km import median_followup
 
 __all__ = ["MAX_ERRORS", "Problem", "detect_markers", "load_stored", "overview", "validate_file"]
@@ -138,11 +138,20 @@ def validate_file(
 
 @functools.lru_cache(maxsize=32)
 def load_stored(path: Path, name: str, time_unit: str) -> Cohort:
-    """A stored, previously validated cohort (cached; stored files never change)."""
+    """A stored, previously validated cohort (cached; stored files never change).
+
+    The cohort is named by the uploaded file name and records the SHA-256 of the stored bytes,
+    so results.json identifies its input as ``ikaros analyze`` does.
+    """
     frame = _read(path, name)
     endpoints, markers = detect_markers(frame)
     return cohort_from_frame(
-        frame, source=name, markers=markers, endpoints=endpoints, time_unit=time_unit
+        frame,
+        source=name,
+        markers=markers,
+        endpoints=endpoints,
+        time_unit=time_unit,
+        sha256=sha256_file(path),
     )
 
 

@@ -120,7 +120,8 @@ def run_job(database_url: str, data_dir: str, analysis_id: str) -> str:
             db,
             analysis_id,
             status="failed",
-            error=f"internal error: {type(exc).__name__}: {exc}",
+            error=f"internal error ({type(exc).__name__}); the server log has the details. "
+            "This is a bug in ikaros; please report it",
             finished_at=utcnow(),
         )
         return "failed"
@@ -162,6 +163,8 @@ class JobRunner:
         future.add_done_callback(lambda f: self._finished(analysis_id, f))
 
     def _finished(self, analysis_id: str, future: Future[str]) -> None:
+        if future.cancelled():  # shut down before it started: still queued, taken up at start-up
+            return
         exc = future.exception()
         if exc is None:
             return

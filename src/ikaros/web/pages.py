@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
+import jinja2
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ikaros import __version__
 from ikaros.cohort import TIME_UNITS
-from ikaros.web.auth import verify_password
+from ikaros.web.auth import authenticate
 from ikaros.web.deps import AppContext, Principal, context, get_analysis, get_cohort, principal
-from ikaros.web.models import Analysis, Cohort, Project, User
-from ikaros.web.security import check_csrf, csrf_token
+from ikaros.web.models import Analysis, Cohort, Project
+from ikaros.web.security import check_csrf, csrf_token, is_cross_site
 from ikaros.web.services import analysis_view, cohort_view, start_analysis, store_upload
 
-__all__ = ["render", "router"]
+__all__ = ["make_templates", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(context)]
 Who = Annotated[Principal, Depends(principal)]
+_CSRF_FAILED = "missing or invalid CSRF token: reload the page and try again"
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    """The page templates, every one autoescaped.
+
+    Starlette's default environment escapes by file extension only (.html, .htm, .xml), which
+    would leave ``*.html.j2`` templates -- and every uploaded name in them -- unescaped.
+    """
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)), autoescape=True)
+    return Jinja2Templates(env=env)
+
+
+def _check_form_csrf(request: Request, sent: object) -> None:
+    if is_cross_site(request.headers):
+        raise HTTPException(403, "cross-site request refused")
+    if not check_csrf(request.session, sent if isinstance(sent, str) else None):
+        raise HTTPException(403, _CSRF_FAILED)
 
 
 def render(
@@ -171,14 +193,15 @@ def login_page(request: Request) -> HTMLResponse:
 @router.post("/login", response_model=None)
 async def login(request: Request, ctx: Ctx) -> Response:
     form = await request.form()
-    if not check_csrf(request.session, str(form.get("csrf_token") or "")):
-        raise HTTPException(403, "missing or invalid CSRF token: reload the page and try again")
+    _check_form_csrf(request, form.get("csrf_token"))
     name = str(form.get("username") or "")[:64]
     password = str(form.get("password") or "")[:1024]
-    with ctx.db.session() as s:
-        user = s.scalar(select(User).where(User.name == name))
-        ok = user is not None and verify_password(password, user.password_hash)
-    if not ok:
+
+    def check() -> bool:
+        with ctx.db.session() as s:
+            return authenticate(s, name, password) is not None
+
+    if not await run_in_threadpool(check):  # scrypt takes ~50 ms: not on the event loop
         return render(
             request, "login.html.j2", error="unknown user or wrong password", status_code=401
         )
@@ -191,6 +214,6 @@ async def login(request: Request, ctx: Ctx) -> Response:
 @router.post("/logout", response_model=None)
 async def logout(request: Request) -> Response:
     form = await request.form()
-    if check_csrf(request.session, str(form.get("csrf_token") or "")):
-        request.session.clear()
+    _check_form_csrf(request, form.get("csrf_token"))
+    request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -14,6 +14,7 @@ from ikaros.cohort import TIME_UNITS
 from ikaros.web.deps import AppContext, Principal
 from ikaros.web.ingest import Problem, overview, validate_file
 from ikaros.web.models import Analysis, Cohort
+from ikaros.web.security import format_size
 from ikaros.web.storage import ALLOWED_FORMATS, UploadTooLarge, analysis_dir
 
 __all__ = [
@@ -67,11 +68,8 @@ async def store_upload(
     try:
         sha, size = await ctx.files.put_stream(chunks(), ext, ctx.settings.max_upload_bytes)
     except UploadTooLarge:
-        raise HTTPException(
-            413,
-            f"the upload is larger than the limit of "
-            f"{ctx.settings.max_upload_bytes / 1024 / 1024:.0f} MB",
-        ) from None
+        limit = format_size(ctx.settings.max_upload_bytes)
+        raise HTTPException(413, f"the upload is larger than the limit of {limit}") from None
     path = ctx.files.path(sha, ext)
     cohort, problems = await asyncio.to_thread(validate_file, path, name, time_unit)
     if cohort is None:
