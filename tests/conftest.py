@@ -14,6 +14,16 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: headless Chromium on a machine without internet: no background connections, no sandbox (root)
+CHROMIUM_FLAGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 REFERENCE = ROOT / "tests" / "reference"
 
 

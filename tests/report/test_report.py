@@ -19,7 +19,7 @@ from ikaros.report.tables import fmt_p, fmt_pct
 from ikaros.results import Results, load_results, to_json
 from ikaros.simulate import demo_cohort
 from ikaros.study import StudyOptions, run_study
-from tests.conftest import require_shared
+from tests.conftest import CHROMIUM_FLAGS, require_shared
 
 runner = CliRunner()
 MARKERS = ("IKZF1", "IKZF3", "CRBN", "BSG")
@@ -183,17 +183,7 @@ def test_html_renders_in_headless_chromium(
     demo_report: tuple[Results, Path, _Tables], tmp_path: Path
 ) -> None:
     _, out, parser = demo_report
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
+    flags = ["--headless", *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     url = (out / "report.html").as_uri()
     dom = subprocess.run(
         [CHROMIUM, *flags, "--dump-dom", url],
