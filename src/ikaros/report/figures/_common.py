@@ -16,9 +16,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.transforms import Affine2D, Transform
+from matplotlib.ticker import NullLocator
+from matplotlib.transforms import Affine2D, Transform, blended_transform_factory, offset_copy
 
-from ikaros.report.style import FONT_SIZE, PALETTE, fmt_p, journal_style
+from ikaros.report.style import FONT_SIZE, PALETTE, SMALL_SIZE, fmt_p, journal_style
 
 __all__ = ["Colors", "group_colors", "save_figure"]
 
@@ -214,3 +215,74 @@ def _step_curve(
         label=label,
         zorder=3,
     )
+
+
+#: one row of a counts table under a curve plot: (kind, label, colour, numbers); kind "heading"
+#: is a bold block heading (colour and numbers unused), any other kind labels the number texts
+CountRow = tuple[str, str, str | None, Sequence[int | None]]
+
+
+def _draw_count_table(ax: Axes, table: Sequence[CountRow], ticks: Sequence[float]) -> None:
+    """Draw a numbers-at-risk style table on ``ax`` (an axes sharing x with the curves).
+
+    Row ``k`` is at data y = ``k`` (top row 0); each number is centred on its tick (data x =
+    tick), group labels end just left of the widest number at the first tick. Text artists carry
+    labels: ``"heading"``, ``"row"`` (group labels) and the row's kind (the numbers).
+    """
+    fig = _figure_of(ax)
+    cells = [("–" if v is None else str(v)) for _, _, _, vals in table for v in vals]
+    half = max((_measure(fig, c, SMALL_SIZE) for c in cells), default=0.0) / 2
+    label_trans = offset_copy(
+        blended_transform_factory(ax.transAxes, ax.transData),
+        fig=fig,
+        x=-(half + 7.0),
+        y=0.0,
+        units="points",
+    )
+    heading_trans = blended_transform_factory(fig.dpi_scale_trans, ax.transData)
+    for row, (kind, name, color, values) in enumerate(table):
+        if kind == "heading":
+            ax.text(
+                0.08,
+                row,
+                name,
+                transform=heading_trans,
+                ha="left",
+                va="center",
+                fontsize=SMALL_SIZE,
+                fontweight="bold",
+                color=_DARK,
+                label="heading",
+                parse_math=False,
+            )
+            continue
+        ax.text(
+            0,
+            row,
+            name,
+            transform=label_trans,
+            ha="right",
+            va="center",
+            fontsize=SMALL_SIZE,
+            color=color,
+            label="row",
+            parse_math=False,
+        )
+        for t, v in zip(ticks, values, strict=True):
+            ax.text(
+                t,
+                row,
+                "–" if v is None else str(v),
+                ha="center",
+                va="center",
+                fontsize=SMALL_SIZE,
+                color=color,
+                label=kind,
+                clip_on=False,
+            )
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.yaxis.set_major_locator(NullLocator())
+    ax.tick_params(axis="x", which="both", length=0, labelbottom=False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.patch.set_visible(False)

@@ -16,11 +16,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
-from matplotlib.transforms import blended_transform_factory, offset_copy
+from matplotlib.ticker import FixedLocator, FormatStrFormatter
 
 from ikaros.report.figures._common import (
     _DARK,
+    CountRow,
+    _draw_count_table,
     _figure_of,
     _measure,
     _new_figure,
@@ -211,61 +212,9 @@ def _draw_at_risk(
 ) -> None:
     """The numbers-at-risk table: heading on row 0, then one row per group, numbers centred on
     the ticks. Texts are labelled ``"heading"``, ``"row"`` (group labels) and ``"n_risk"``."""
-    fig = _figure_of(ax)
-    table = [(name, color, cif_at_risk(curve, ticks)) for name, color, curve in rows]
-    cells = [str(v) for _, _, vals in table for v in vals]
-    half = max((_measure(fig, c, SMALL_SIZE) for c in cells), default=0.0) / 2
-    label_trans = offset_copy(
-        blended_transform_factory(ax.transAxes, ax.transData),
-        fig=fig,
-        x=-(half + 7.0),
-        y=0.0,
-        units="points",
-    )
-    ax.text(
-        0.08,
-        0,
-        "Number at risk",
-        transform=blended_transform_factory(fig.dpi_scale_trans, ax.transData),
-        ha="left",
-        va="center",
-        fontsize=SMALL_SIZE,
-        fontweight="bold",
-        color=_DARK,
-        label="heading",
-        parse_math=False,
-    )
-    for row, (name, color, values) in enumerate(table, start=1):
-        ax.text(
-            0,
-            row,
-            name,
-            transform=label_trans,
-            ha="right",
-            va="center",
-            fontsize=SMALL_SIZE,
-            color=color,
-            label="row",
-            parse_math=False,
-        )
-        for t, v in zip(ticks, values, strict=True):
-            ax.text(
-                t,
-                row,
-                str(v),
-                ha="center",
-                va="center",
-                fontsize=SMALL_SIZE,
-                color=color,
-                label="n_risk",
-                clip_on=False,
-            )
-    ax.set_ylim(len(table) + 0.5, -0.5)
-    ax.yaxis.set_major_locator(NullLocator())
-    ax.tick_params(axis="x", which="both", length=0, labelbottom=False)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.patch.set_visible(False)
+    table: list[CountRow] = [("heading", "Number at risk", None, ())]
+    table += [("n_risk", name, color, cif_at_risk(curve, ticks)) for name, color, curve in rows]
+    _draw_count_table(ax, table, ticks)
 
 
 _Y_TOPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)

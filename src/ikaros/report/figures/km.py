@@ -12,14 +12,14 @@ from typing import Literal
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
-from matplotlib.transforms import blended_transform_factory, offset_copy
+from matplotlib.ticker import FixedLocator, FormatStrFormatter
 
 from ikaros.report.figures._common import (
     _DARK,
     Colors,
+    CountRow,
     _color_map,
-    _figure_of,
+    _draw_count_table,
     _finite,
     _measure,
     _new_figure,
@@ -164,70 +164,13 @@ def draw_at_risk(
     Text artists carry labels: ``"n_risk"``, ``"events"``, ``"censored"`` for the numbers,
     ``"row"`` for the group labels, ``"heading"`` for the block headings.
     """
-    fig = _figure_of(ax)
     cmap = _color_map(list(groups), colors)
-    blocks = _at_risk_blocks(counts)
-    table: list[tuple[str, str, str | None, tuple[int | None, ...]]] = []
-    for heading, kind, fn in blocks:
+    table: list[CountRow] = []
+    for heading, kind, fn in _at_risk_blocks(counts):
         table.append(("heading", heading, None, ()))
         for name, group in groups.items():
             table.append((kind, name, cmap[name], fn(group, ticks)))
-    cells = [("–" if v is None else str(v)) for _, _, _, vals in table for v in vals]
-    half = max((_measure(fig, c, SMALL_SIZE) for c in cells), default=0.0) / 2
-    label_trans = offset_copy(
-        blended_transform_factory(ax.transAxes, ax.transData),
-        fig=fig,
-        x=-(half + 7.0),
-        y=0.0,
-        units="points",
-    )
-    heading_trans = blended_transform_factory(fig.dpi_scale_trans, ax.transData)
-    for row, (kind, name, color, values) in enumerate(table):
-        if kind == "heading":
-            ax.text(
-                0.08,
-                row,
-                name,
-                transform=heading_trans,
-                ha="left",
-                va="center",
-                fontsize=SMALL_SIZE,
-                fontweight="bold",
-                color=_DARK,
-                label="heading",
-                parse_math=False,
-            )
-            continue
-        ax.text(
-            0,
-            row,
-            name,
-            transform=label_trans,
-            ha="right",
-            va="center",
-            fontsize=SMALL_SIZE,
-            color=color,
-            label="row",
-            parse_math=False,
-        )
-        for t, v in zip(ticks, values, strict=True):
-            ax.text(
-                t,
-                row,
-                "–" if v is None else str(v),
-                ha="center",
-                va="center",
-                fontsize=SMALL_SIZE,
-                color=color,
-                label=kind,
-                clip_on=False,
-            )
-    ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.yaxis.set_major_locator(NullLocator())
-    ax.tick_params(axis="x", which="both", length=0, labelbottom=False)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.patch.set_visible(False)
+    _draw_count_table(ax, table, ticks)
 
 
 _KM_MAIN_H = 2.9
