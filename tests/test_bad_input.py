@@ -120,7 +120,7 @@ def test_valid_cohort_passes(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr + result.stdout
     assert "error" not in result.stderr
     assert _listing(tmp_path) == ["out"]
-    assert _listing(out) == ["results.json"]
+    assert _listing(out) == [".ikaros-output", "results.json"]
     res = load_results(out)
     assert [(a.marker, a.endpoint, a.n) for a in res.analyses] == [("IKZF1", "pfs", 12)]
     assert _snapshot(VALID) == before

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REFERENCE, assert_json_close, run_reference_script, shared_data_dir
 
-SCRIPTS = ["survival", "ph"]
+SCRIPTS = ["survival", "ph", "real_cohorts", "performance"]
 
 
 @pytest.mark.r

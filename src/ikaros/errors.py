@@ -67,6 +67,8 @@ class InputError(IkarosError):
         self.problem = problem
         self.file = file
         self.row = row
+        #: every row with this problem (a validator may find several; ``drop_invalid`` uses it)
+        self.rows: tuple[int, ...] = () if row is None else (row,)
         self.column = column
         self.value = value
         self.remedy = remedy

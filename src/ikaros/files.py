@@ -1,30 +1,40 @@
-"""Reading tabular input and writing output atomically.
+"""Reading tabular input, and the output helpers.
 
 Input tables are read with every cell as text (``str`` or ``None`` for missing), so that validation
 can report the value exactly as the user typed it. Input files are opened read-only and never
-modified. Outputs are staged in a temporary directory next to the destination and moved into
-place only when everything has been produced, so a failed run leaves no partial files.
+modified; only regular files are read (a named pipe, socket or device is refused at once, as are
+symbolic-link loops). Text encodings are detected (:mod:`ikaros._input_text`), Excel sheets are
+chosen explicitly and read within bounds (:mod:`ikaros._input_xlsx`). Outputs are staged and land
+as a whole (:mod:`ikaros.output`).
 """
 
 from __future__ import annotations
 
-import csv
+import errno
 import hashlib
-import io
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import stat
+import unicodedata
+from collections.abc import Iterable
+from difflib import get_close_matches
 from pathlib import Path
 
 import pandas as pd
 
+from ikaros._input_text import decode_text, read_delimited, read_delimited_fast
+from ikaros._input_xlsx import ReadLimits, SheetInfo, read_xlsx
 from ikaros.errors import InputError
+from ikaros.output import OutputStage, check_output_dir, staged_output, write_text_atomic
 
 __all__ = [
     "MISSING_TOKENS",
     "OutputStage",
+    "ReadLimits",
+    "SheetInfo",
+    "check_input_file",
+    "check_output_dir",
+    "near_match",
+    "normalise_cells",
     "read_table",
     "sha256_file",
     "staged_output",
@@ -38,9 +48,11 @@ MISSING_TOKENS: frozenset[str] = frozenset(
 
 _TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 _SUPPORTED = ".csv, .tsv, .txt (tab-separated), .xlsx, .parquet"
+#: characters that do not show but make two names differ
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e"}
 
 
-def _normalise_cell(value: object) -> str | None:
+def _normalise_cell(value: object, missing: frozenset[str]) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value != value:  # NaN from Excel/Parquet
@@ -48,167 +60,105 @@ def _normalise_cell(value: object) -> str | None:
     if value is pd.NaT or value is pd.NA:
         return None
     text = str(value).strip()
-    return None if text in MISSING_TOKENS else text
+    return None if text in missing else text
 
 
-def _read_delimited(
-    text: str, sep: str, what: str, name: str
-) -> tuple[list[str], list[list[str]], list[int]]:
-    """Split delimited text into header, data rows and their spreadsheet row numbers.
-
-    Parsed with the :mod:`csv` module rather than pandas so that rows with too few or too many
-    fields, unclosed quotes and duplicate header names are reported instead of being padded,
-    shifted into the index or renamed.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    row = 0
-    while True:
-        row += 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            unclosed = "unexpected end of data" in str(exc)
-            raise InputError(
-                "a quote opened in this row is never closed"
-                if unclosed
-                else f"{what} file cannot be parsed: {exc}",
-                file=name,
-                row=row,
-                remedy="check that quotes are closed and every quote inside a value is doubled",
-            ) from None
-        if not any(field.strip() for field in record):
-            continue  # blank line
-        if header is None:
-            header = record
-            others = [d for d in (",", ";", "\t") if d != sep]
-            found = [d for d in others if d in record[0]] if len(record) == 1 else []
-            if found:
-                shown = "tab" if found[0] == "\t" else repr(found[0])
-                raise InputError(
-                    f"the header has a single column; the file seems to be separated by {shown}"
-                    f" while its extension expects {'tab' if sep == chr(9) else repr(sep)}",
-                    file=name,
-                    row=row,
-                    remedy="save comma-separated text as .csv and tab-separated text as .tsv",
-                )
-            continue
-        if len(record) != len(header):
-            raise InputError(
-                f"row has {len(record)} fields but the header has {len(header)}",
-                file=name,
-                row=row,
-                value=sep.join(record),
-                remedy="check for an unquoted separator inside a value (e.g. a decimal comma), "
-                "a missing or extra field, or an unclosed quote",
-            )
-        rows.append(record)
-        numbers.append(row)
-    if header is None:
-        raise InputError(f"{what} file is empty", file=name, remedy="supply a header row")
-    return header, rows, numbers
+def normalise_cells(frame: pd.DataFrame, missing: frozenset[str]) -> pd.DataFrame:
+    """Every cell as stripped text, or ``None`` when missing (a token of ``missing``, empty,
+    NaN). Column-wise and vectorised for text columns (the common case, 100,000s of rows);
+    other cell types (numbers from Excel or Parquet, dates) go through :func:`_normalise_cell`."""
+    tokens = list(missing)
+    out: dict[object, pd.Series] = {}
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+            text = col.str.strip()
+            out[name] = text.where(~text.isin(tokens) & col.notna(), None).astype(object)
+        else:
+            out[name] = col.map(lambda v: _normalise_cell(v, missing)).astype(object)
+    result = pd.DataFrame(out, index=frame.index)
+    result.columns = frame.columns
+    return result
 
 
-def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataFrame:
-    """Read a CSV, TSV, XLSX or Parquet file into a DataFrame of text cells.
+def near_match(name: str, candidates: Iterable[object]) -> str | None:
+    """The candidate that ``name`` most likely means (case, spacing, invisible characters)."""
 
-    Parameters
-    ----------
-    path
-        The file. The format is chosen by its extension.
-    what
-        What the table is, for messages ("cohort", "Ct table").
+    def key(text: str) -> str:
+        text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch not in _INVISIBLE)
+        return "".join(ch for ch in text.casefold() if ch.isalnum())
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns as in the file (names stripped of surrounding white space); every cell is a
-        ``str`` or ``None`` (missing).
+    names = [str(c) for c in candidates]
+    exact = [c for c in names if key(c) == key(name) and c != name]
+    if exact:
+        return exact[0]
+    close = get_close_matches(key(name), [key(c) for c in names], n=1, cutoff=0.8)
+    if close:
+        return next(c for c in names if key(c) == close[0])
+    return None
 
-    Raises
-    ------
-    InputError
-        The file is missing, unreadable, of an unknown format, empty, or has blank or duplicate
-        column names.
-    """
+
+def check_input_file(path: str | os.PathLike[str], what: str) -> Path:
+    """The path of a readable regular file, or one clear error saying why not."""
     p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise InputError(f"{what} file not found", file=name, remedy="check the path and file name")
-    if p.is_dir():
-        raise InputError(f"{what} path is a directory", file=name, remedy="name a file")
-    ext = p.suffix.lower()
     try:
-        if ext in _TEXT_FORMATS:
-            sep = _TEXT_FORMATS[ext]
-            raw = p.read_bytes()
-            if raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{what} file is not UTF-8 text (undecodable byte at offset {exc.start})",
-                    file=name,
-                    row=raw[: exc.start].count(b"\n") + 1,
-                    value=f"byte 0x{raw[exc.start]:02x}",
-                    remedy="save the file as UTF-8 CSV/TSV (in Excel: 'CSV UTF-8'); "
-                    "it may be Latin-1/Windows-1252",
-                ) from None
-            if not raw.strip():
-                raise InputError(f"{what} file is empty", file=name, remedy="supply a header row")
-            header, rows, numbers = _read_delimited(text, sep, what, name)
-            frame = pd.DataFrame(rows, columns=pd.Index(header, dtype=object), dtype=object)
-            frame.index = pd.Index(numbers) - 2
-        elif ext == ".xlsx":
-            # openpyxl directly: pandas would rename duplicate header cells ("a", "a.1") and turn
-            # error cells (#DIV/0!, #VALUE!) into missing values
-            import openpyxl
-
-            book = openpyxl.load_workbook(p, read_only=True, data_only=True)
-            try:
-                cells = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-            finally:
-                book.close()
-            sheet = pd.DataFrame(cells, dtype=object)
-            sheet = sheet.loc[sheet.notna().any(axis=1).cumsum() > 0]  # leading blank rows
-            if sheet.empty:
-                raise InputError(f"{what} file is empty", file=name, remedy="supply a header row")
-            header = ["" if pd.isna(v) else str(v) for v in sheet.iloc[0]]
-            frame = sheet.iloc[1:]
-            frame.columns = pd.Index(header, dtype=object)
-            frame.index = frame.index - 1  # sheet row 1 has index 0; +2 below gives the row
-        elif ext == ".parquet":
-            frame = pd.read_parquet(p)
-        else:
+        info = os.stat(p)
+    except FileNotFoundError:
+        if os.path.islink(p):
             raise InputError(
-                f"unsupported {what} file format {ext or '(no extension)'!r}",
+                f"{what} file is a broken symbolic link (its target does not exist)",
                 file=name,
-                remedy=f"use one of {_SUPPORTED}",
-            )
-    except InputError:
-        raise
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{what} file is empty", file=name, remedy="supply a header row") from None
-    except pd.errors.ParserError as exc:
-        detail = str(exc).strip().splitlines()[-1]
+                remedy="point the link at an existing file, or name the file itself",
+            ) from None
         raise InputError(
-            f"{what} file cannot be parsed: {detail}",
-            file=name,
-            remedy="check that every row has as many fields as the header and quotes are closed",
+            f"{what} file not found", file=name, remedy="check the path and file name"
         ) from None
-    except Exception as exc:  # corrupt xlsx/parquet: the libraries raise many types
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(
+                f"{what} path is a loop of symbolic links",
+                file=name,
+                remedy="name the file itself, not a link that points back to itself",
+            ) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise InputError(
+                f"{what} file cannot be read: permission denied",
+                file=name,
+                remedy="check the file's permissions",
+            ) from None
         raise InputError(
-            f"{what} file cannot be read as {ext[1:].upper()}: {type(exc).__name__}: {exc}",
+            f"{what} file cannot be read: {exc.strerror}",
             file=name,
-            remedy="re-export the file from its source program",
+            remedy="check the path and file name",
         ) from None
-    columns = [str(c).strip() for c in frame.columns]
-    for i, col in enumerate(columns):
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{what} path is a directory", file=name, remedy="name a file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+        )
+        raise InputError(
+            f"{what} path is {kind}, not a regular file",
+            file=name,
+            remedy="save the table to a file and name that file",
+        )
+    if not os.access(p, os.R_OK):
+        raise InputError(
+            f"{what} file cannot be read: permission denied",
+            file=name,
+            remedy="check the file's permissions",
+        )
+    return p
+
+
+def _check_header(columns: Iterable[object], name: str) -> list[str]:
+    out = [str(c).strip() for c in columns]
+    for i, col in enumerate(out):
         if col == "" or col.startswith("Unnamed: "):
             raise InputError(
                 f"column {i + 1} has no name in the header",
@@ -216,8 +166,21 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
                 row=1,
                 remedy="give every column a name or delete the empty column",
             )
+        hidden = [ch for ch in col if ch in _INVISIBLE or unicodedata.category(ch) == "Cc"]
+        if hidden:
+            ch = hidden[0]
+            label = unicodedata.name(ch, f"control character {ord(ch):#04x}")
+            visible = "".join(c for c in col if c not in hidden)
+            raise InputError(
+                f"the name of column {i + 1} contains an invisible character "
+                f"(U+{ord(ch):04X} {label}); it reads {visible!r} but does not equal it",
+                file=name,
+                row=1,
+                column=col,
+                remedy=f"delete the invisible character from the header (rename it to {visible!r})",
+            )
     seen: set[str] = set()
-    for col in columns:
+    for col in out:
         if col in seen:
             raise InputError(
                 "duplicate column name in the header",
@@ -227,17 +190,155 @@ def read_table(path: str | os.PathLike[str], *, what: str = "table") -> pd.DataF
                 remedy="rename one of the columns",
             )
         seen.add(col)
-    frame.columns = columns
-    if len(frame) == 0:
+    return out
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    what: str = "table",
+    sheet: str | None = None,
+    limits: ReadLimits | None = None,
+    na_values: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Read a CSV, TSV, XLSX or Parquet file into a DataFrame of text cells.
+
+    Parameters
+    ----------
+    path
+        The file. The format is chosen by its extension.
+    what
+        What the table is, for messages ("cohort", "Ct table").
+    sheet
+        Excel only: the sheet to read (default: the active sheet).
+    limits
+        Bounds on unpacked size, rows and columns (default :class:`ReadLimits`).
+    na_values
+        Cell contents read as missing in addition to :data:`MISSING_TOKENS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as in the file (names stripped of surrounding white space); every cell is a
+        ``str`` or ``None`` (missing). The index holds the rows as a spreadsheet numbers them
+        (header = row 1). For a workbook, ``frame.attrs["sheet"]`` is the :class:`SheetInfo`.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not a regular file, unreadable, of an unknown format, empty, too
+        large, or has blank, invisible-character or duplicate column names.
+    """
+    limits = limits or ReadLimits()
+    missing = MISSING_TOKENS | frozenset(str(v).strip() for v in na_values)
+    p = check_input_file(path, what)
+    name = str(path)
+    ext = p.suffix.lower()
+    info: SheetInfo | None = None
+    try:
+        if ext in _TEXT_FORMATS:
+            raw = p.read_bytes()
+            if not raw.strip():
+                raise InputError(f"{what} file is empty", file=name, remedy="supply a header row")
+            text, _ = decode_text(raw, what=what, name=name)
+            fast = read_delimited_fast(text, _TEXT_FORMATS[ext], missing, limits.max_rows)
+            if fast is not None:
+                fast.columns = _check_header(fast.columns, name)
+                if fast.shape[1] > limits.max_columns:
+                    fast = None
+            if fast is not None:
+                keep = fast.notna().any(axis=1)
+                if len(fast) and keep.any():
+                    fast = fast.loc[keep]
+                    fast.attrs["missing_tokens"] = missing
+                    return fast
+            header, rows, numbers = read_delimited(
+                text, _TEXT_FORMATS[ext], what, name, max_rows=limits.max_rows
+            )
+            if len(header) > limits.max_columns:
+                raise InputError(
+                    f"{what} file has {len(header):,} columns, more than the limit of "
+                    f"{limits.max_columns:,}",
+                    file=name,
+                    row=1,
+                    remedy="export only the needed columns",
+                )
+            frame = pd.DataFrame(rows, columns=pd.Index(header, dtype=object), dtype=object)
+            frame.index = pd.Index(numbers) - 2
+        elif ext == ".xlsx":
+            sheet_cells, info = read_xlsx(p, what=what, name=name, sheet=sheet, limits=limits)
+            sheet_cells = sheet_cells.loc[sheet_cells.notna().any(axis=1).cumsum() > 0]
+            if sheet_cells.empty:
+                raise InputError(
+                    f"{what} sheet '{info.name}' is empty",
+                    file=name,
+                    remedy=_other_sheets(info) or "supply a header row",
+                )
+            header = ["" if pd.isna(v) else str(v) for v in sheet_cells.iloc[0]]
+            frame = sheet_cells.iloc[1:]
+            frame.columns = pd.Index(header, dtype=object)
+            frame.index = frame.index - 1  # sheet row 1 has index 0; +2 below gives the row
+        elif ext == ".parquet":
+            frame = pd.read_parquet(p)
+            if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
+                frame = frame.reset_index()  # e.g. patient_id stored as the index
+            frame.index = pd.RangeIndex(len(frame))
+            if len(frame) > limits.max_rows or frame.shape[1] > limits.max_columns:
+                raise InputError(
+                    f"{what} file has {len(frame):,} rows x {frame.shape[1]:,} columns, more "
+                    f"than the limits ({limits.max_rows:,} x {limits.max_columns:,})",
+                    file=name,
+                    remedy="split the table, or export only the needed part",
+                )
+        else:
+            raise InputError(
+                f"unsupported {what} file format {ext or '(no extension)'!r}",
+                file=name,
+                remedy=f"use one of {_SUPPORTED}",
+            )
+    except InputError:
+        raise
+    except MemoryError:
         raise InputError(
-            f"{what} file has a header but no data rows", file=name, remedy="add the data rows"
+            f"{what} file is too large to read into memory",
+            file=name,
+            remedy="split the table, or export only the needed columns",
+        ) from None
+    except Exception as exc:  # corrupt xlsx/parquet: the libraries raise many types
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise InputError(
+            f"{what} file cannot be read as {ext[1:].upper()}: {type(exc).__name__}: {detail}",
+            file=name,
+            remedy="re-export the file from its source program",
+        ) from None
+    frame.columns = _check_header(frame.columns, name)
+    if len(frame) == 0:
+        where = f"sheet '{info.name}' of the " if info is not None else ""
+        raise InputError(
+            f"{where}{what} file has a header but no data rows",
+            file=name,
+            remedy=(_other_sheets(info) if info is not None else None) or "add the data rows",
         )
-    out = frame.apply(lambda col: col.map(_normalise_cell)).astype(object)
+    out = normalise_cells(frame, missing)
     # drop rows that are entirely empty (trailing blank lines in spreadsheets)
     keep = out.notna().any(axis=1)
     out = out.loc[keep]
     out.index = frame.index[keep] + 2  # spreadsheet row numbers: header is row 1
+    if info is not None:
+        out.attrs["sheet"] = info
+    out.attrs["missing_tokens"] = missing  # cells are normalised: stripped text or None
     return out
+
+
+def _other_sheets(info: SheetInfo) -> str | None:
+    others = [s for s in info.non_empty if s != info.name]
+    if not others:
+        return None
+    return (
+        "the workbook has data on sheet(s) "
+        + ", ".join(repr(s) for s in others)
+        + ("; choose one with --sheet NAME")
+    )
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -247,80 +348,3 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class OutputStage:
-    """A temporary directory whose files are moved into the destination on commit."""
-
-    def __init__(self, stage: Path, dest: Path) -> None:
-        self.path = stage
-        self.dest = dest
-
-    def file(self, relative: str) -> Path:
-        """Path of a file to create inside the stage (parent directories are made)."""
-        target = self.path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
-
-    def write_text(self, relative: str, text: str) -> Path:
-        target = self.file(relative)
-        target.write_text(text, encoding="utf-8", newline="\n")
-        return target
-
-    def commit(self) -> list[Path]:
-        """Move every staged file to the destination, each by an atomic rename."""
-        self.dest.mkdir(parents=True, exist_ok=True)
-        moved: list[Path] = []
-        for src in sorted(p for p in self.path.rglob("*") if p.is_file()):
-            rel = src.relative_to(self.path)
-            target = self.dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, target)
-            moved.append(target)
-        return moved
-
-
-@contextmanager
-def staged_output(dest: str | os.PathLike[str]) -> Iterator[OutputStage]:
-    """Stage outputs for ``dest``; they land only if the block finishes without an exception.
-
-    The stage lives beside ``dest`` (same file system, so renames are atomic) and is removed
-    whatever happens. ``dest`` itself is created only at commit.
-    """
-    dest_path = Path(dest).resolve()
-    parent = dest_path.parent
-    if dest_path.exists() and not dest_path.is_dir():
-        raise InputError(
-            "output path exists and is not a directory",
-            file=str(dest),
-            remedy="choose a directory for --out",
-        )
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        stage_dir = Path(tempfile.mkdtemp(prefix=f".{dest_path.name}.stage-", dir=parent))
-    except OSError as exc:
-        raise InputError(
-            f"cannot create the output directory: {exc.strerror}",
-            file=str(dest),
-            remedy="choose a writable location for --out",
-        ) from None
-    stage = OutputStage(stage_dir, dest_path)
-    try:
-        yield stage
-        stage.commit()
-    finally:
-        shutil.rmtree(stage_dir, ignore_errors=True)

@@ -209,6 +209,17 @@ def _resolve_columns(
     return found
 
 
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def _strict_float(text: str) -> float:
+    """A decimal number written in ASCII digits (Python's float() also takes "2_5.10" and
+    full-width or Arabic-Indic digits, which an instrument export never holds)."""
+    if not _NUMBER.fullmatch(text.strip()):
+        raise ValueError(text)
+    return float(text)
+
+
 def _parse_ct(value: Any, row: int | None, where: _Where) -> float:
     """Ct as float; NaN when undetermined."""
     if isinstance(value, float | np.floating) and math.isnan(value):
@@ -217,7 +228,7 @@ def _parse_ct(value: Any, row: int | None, where: _Where) -> float:
     if text is None or text.lower() in UNDETERMINED_TOKENS:
         return math.nan
     try:
-        number = float(text)
+        number = _strict_float(text)
     except ValueError:
         fix = (
             "use a decimal point, not a comma"
@@ -238,7 +249,7 @@ def _parse_efficiency(value: Any, row: int | None, where: _Where) -> tuple[float
     if text is None:
         return None
     try:
-        number = float(text.removesuffix("%").strip())
+        number = _strict_float(text.removesuffix("%").strip())
     except ValueError:
         raise where.error("efficiency is not a number", row, "efficiency", text, _EFF_FIX) from None
     if not text.endswith("%") and _FACTOR_RANGE[0] <= number <= _FACTOR_RANGE[1]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from ikaros.groups import Grouping
 from ikaros.results import (
@@ -24,8 +23,9 @@ from ikaros.results import (
     RankTestResult,
     TestResult,
 )
+from ikaros.stats._dist import chi2_sf
 from ikaros.stats.cox import CoxFit
-from ikaros.stats.km import KMCurve, Quantile
+from ikaros.stats.km import CI_METHOD, KMCurve, Quantile
 from ikaros.stats.logrank import LogrankResult, TrendResult
 from ikaros.stats.ph import PHTest
 from ikaros.stats.rank_tests import RankTest
@@ -36,6 +36,7 @@ __all__ = [
     "curve",
     "group_summaries",
     "interaction_result",
+    "landmark_result",
     "median_result",
     "ph_result",
     "rank_result",
@@ -51,15 +52,30 @@ def median_result(q: Quantile) -> MedianResult:
     return MedianResult(q.estimate, q.lower, q.upper)
 
 
+def _floats(values: np.ndarray) -> tuple[float, ...]:
+    return tuple(np.asarray(values, dtype=float).tolist())
+
+
+def _ints(values: np.ndarray) -> tuple[int, ...]:
+    return tuple(np.asarray(values, dtype=np.int64).tolist())
+
+
+def _optional(values: np.ndarray) -> tuple[float | None, ...]:
+    arr = np.asarray(values, dtype=float)
+    return tuple(np.where(np.isfinite(arr), arr, np.nan).astype(object).tolist())
+
+
 def curve(km: KMCurve) -> Curve:
+    """The step data of a Kaplan-Meier curve (NaN bounds become None), built column-wise."""
+    lower, upper = _optional(km.lower), _optional(km.upper)
     return Curve(
-        time=tuple(float(x) for x in km.time),
-        n_risk=tuple(int(x) for x in km.n_risk),
-        n_event=tuple(int(x) for x in km.n_event),
-        n_censor=tuple(int(x) for x in km.n_censor),
-        surv=tuple(float(x) for x in km.surv),
-        lower=tuple(_opt(x) for x in km.lower),
-        upper=tuple(_opt(x) for x in km.upper),
+        time=_floats(km.time),
+        n_risk=_ints(km.n_risk),
+        n_event=_ints(km.n_event),
+        n_censor=_ints(km.n_censor),
+        surv=_floats(km.surv),
+        lower=tuple(None if v != v else v for v in lower),
+        upper=tuple(None if v != v else v for v in upper),
     )
 
 
@@ -68,22 +84,40 @@ def group_summaries(
 ) -> dict[str, GroupSummary]:
     """Per-group n, events, landmark survival, median and step data."""
     out = {}
-    cuts = (None, *grouping.cutpoints, None)
+    cuts = (
+        (None, *grouping.cutpoints, None)
+        if grouping.cutpoints
+        else (None,) * (len(grouping.labels) + 1)
+    )
     for km in curves:
         i = grouping.labels.index(km.label)
-        lm = km.at(landmark)
         out[km.label] = GroupSummary(
             n=km.n,
             events=km.events,
-            landmark=LandmarkResult(
-                lm.time, lm.survival, lm.lower, lm.upper, lm.n_risk, lm.ci_method
-            ),
+            landmark=landmark_result(km, landmark),
             median=median_result(km.median),
             cutoff_low=cuts[i],
             cutoff_high=cuts[i + 1],
             curve=curve(km),
         )
     return out
+
+
+def landmark_result(km: KMCurve, landmark: float) -> LandmarkResult:
+    """Survival at ``landmark``; null with a note beyond the last observed time (as R)."""
+    last = float(km.time[-1]) if len(km.time) else 0.0
+    if landmark > last:
+        return LandmarkResult(
+            float(landmark),
+            None,
+            None,
+            None,
+            0,
+            CI_METHOD,
+            note=f"not estimable (follow-up ends at {last:.4g} months)",
+        )
+    lm = km.at(landmark)
+    return LandmarkResult(lm.time, lm.survival, lm.lower, lm.upper, lm.n_risk, lm.ci_method)
 
 
 def test_result(r: LogrankResult | TrendResult, method: str) -> TestResult:
@@ -132,6 +166,7 @@ def cox_model(fit: CoxFit, *, sd: Mapping[str, float] | None = None, excluded: i
         firth_reason=fit.firth_reason,
         ph=ph_result(fit.ph) if fit.ph is not None else None,
         excluded=excluded,
+        note=fit.note,
     )
 
 
@@ -144,7 +179,7 @@ def interaction_result(full: CoxFit, base: CoxFit, term: str) -> Interaction:
     lr_stat = lr_p = None
     if full.method == base.method == "cox":
         lr_stat = max(0.0, 2.0 * (full.loglik - base.loglik))
-        lr_p = float(stats.chi2.sf(lr_stat, 1))
+        lr_p = float(chi2_sf(lr_stat, 1))
     return Interaction(term, t.hr, t.lower, t.upper, t.p, lr_stat, lr_p, full.method)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from ikaros.course.cli import course
+from ikaros.cli.course import course
 from tests.conftest import ANSI as ANSI
 from tests.conftest import ROOT
 
@@ -37,4 +37,5 @@ def cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def listing(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
+    """Files and folders a user sees (not the hidden ``.ikaros-output`` marker)."""
+    return sorted(p.name for p in directory.iterdir() if not p.name.startswith("."))

@@ -4,7 +4,8 @@ Inputs are small seeded fake data built here: cumulative incidence step data (a 
 Aalen-Johansen estimate of simulated competing risks), a 32-patient course table shaped like the
 lenalidomide-associated B-ALL series of Geyer et al. (Blood Adv 2023: B-ALL at median 54 months
 from first lenalidomide after median 42 months of exposure, allo-HCTs, deaths, regressions after
-withdrawal) and a mutation table (TP53 in 9 of 19 evaluable patients). The expected numbers at
+withdrawal) and a mutation table (TP53 in 9 of 19 evaluable patients; a variant with cells not
+evaluated). The expected numbers at
 risk, step data, exposure intervals, marker counts, row order and frequencies are derived here
 independently of the figure code and compared with the matplotlib artists.
 """
@@ -22,6 +23,7 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
@@ -589,6 +591,94 @@ def test_oncoprint_denominator_and_errors() -> None:
         oncoprint_figure(df.drop(columns="alteration"))
 
 
+#: Cells not evaluated, added to mutation_table(): gene -> patients (none of them altered there).
+NOT_EVALUATED = {
+    "TP53": {"P17", "P18", "P19"},
+    "Low hypodiploidy": {"P06", "P16", "P17", "P18", "P19"},
+    "IKZF1": {"P18"},
+    "MYC": {"P01", "P02"},  # evaluated in the others, never altered: not drawn
+}
+
+
+def mutation_table_with_states() -> pd.DataFrame:
+    """mutation_table() with not-evaluated cells and explicit unaltered cells (two spellings)."""
+    extra = [(p, g, "not_evaluated") for g, ps in NOT_EVALUATED.items() for p in sorted(ps)]
+    extra[0] = (*extra[0][:2], "Not evaluated")  # a usual spelling of the same state
+    extra += [("P08", "TP53", "unaltered"), ("P10", "TP53", "wild-type")]
+    extra += [("P14", "MYC", "unaltered")]
+    rows = pd.DataFrame(extra, columns=["patient_id", "gene", "alteration"])
+    return pd.concat([mutation_table(), rows], ignore_index=True)
+
+
+def test_oncoprint_not_evaluated_cells_are_dark_and_leave_the_denominator() -> None:
+    df = mutation_table_with_states()
+    fig = oncoprint_figure(df, patients=EVALUATED)
+    ax = axes_by_label(fig, "oncoprint")
+    genes = [t.get_text() for t in ax.get_yticklabels()]
+    cols = [t.get_text() for t in ax.get_xticklabels()]
+    alt = mutation_table()
+    altered = {g: set(alt.loc[alt.gene == g, "patient_id"]) for g in set(alt.gene)}
+    assert sorted(genes) == sorted(altered)  # MYC, never altered, is not drawn
+    # frequencies among the evaluated: the 19 patients minus the gene's not-evaluated cells
+    freq = {t.get_position()[1]: t.get_text() for t in ax.texts if t.get_label() == "freq"}
+    count = {t.get_position()[1]: t.get_text() for t in ax.texts if t.get_label() == "count"}
+    for i, g in enumerate(genes):
+        n_eval = 19 - len(NOT_EVALUATED.get(g, set()))
+        assert count[i] == f"{len(altered[g])}/{n_eval}", g
+        assert freq[i] == f"{round(100 * len(altered[g]) / n_eval)}%", g
+    assert count[genes.index("TP53")] == "9/16" and freq[genes.index("TP53")] == "56%"
+    assert count[genes.index("Low hypodiploidy")] == "5/14"
+    # not-evaluated cells: where they belong, dark grey, never also coloured or light grey
+    cells = [p for p in ax.patches if isinstance(p, Rectangle)]
+    drawn: dict[str, set[str]] = {}
+    for p in cells:
+        label = str(p.get_label())
+        if label.startswith("_not_evaluated "):
+            g, pid = label[len("_not_evaluated ") :].split("|")
+            assert genes.index(g) == pytest.approx(p.get_y() + 0.42)
+            assert cols.index(pid) == pytest.approx(p.get_x() + p.get_width() / 2)
+            assert to_hex(p.get_facecolor()) == "#595959"
+            drawn.setdefault(g, set()).add(pid)
+    assert drawn == {g: ps for g, ps in NOT_EVALUATED.items() if g in genes}
+    # the unaltered rows ("unaltered", "wild-type") add no coloured cell (not even "other")
+    labels = [str(p.get_label()) for p in cells]
+    coloured = {tuple(s[len("_cell ") :].split("|")[:2]) for s in labels if s.startswith("_cell ")}
+    assert coloured == {(g, p) for g, ps in altered.items() for p in ps}
+    n_altered_cells = sum(len(ps) for ps in altered.values())
+    n_ne = sum(len(ps) for ps in drawn.values())
+    empty = [p for p in cells if p.get_label() == "_empty"]
+    assert len(empty) == len(genes) * len(cols) - n_altered_cells - n_ne
+    assert {to_hex(p.get_facecolor()) for p in empty} == {"#e4e4e4"}
+    # columns: lexicographic by gene rows, altered < not altered < not evaluated
+
+    def state(g: str, p: str) -> int:
+        return 0 if p in altered[g] else 2 if p in NOT_EVALUATED.get(g, set()) else 1
+
+    vectors = [tuple(state(g, p) for g in genes) for p in cols]
+    assert vectors == sorted(vectors)
+    assert cols[-2:] == ["P19", "P18"]  # P18: also not evaluated for IKZF1
+    legend = [t.get_text() for t in fig.texts if t.get_label() == "legend"]
+    assert legend[-2:] == ["Not altered", "Not evaluated"]
+    assert text_problems(fig) == []
+
+
+def test_oncoprint_without_not_evaluated_cells_has_no_such_legend_entry() -> None:
+    fig = oncoprint_figure(mutation_table(), patients=EVALUATED)
+    legend = [t.get_text() for t in fig.texts if t.get_label() == "legend"]
+    assert "Not evaluated" not in legend
+    assert not any(p.get_label().startswith("_not_evaluated") for p in fig.axes[0].patches)
+
+
+def test_oncoprint_refuses_a_cell_both_evaluated_and_not() -> None:
+    df = mutation_table_with_states()
+    clash = pd.DataFrame([("P01", "TP53", "not_evaluated")], columns=df.columns)
+    with pytest.raises(ValueError, match="TP53 of patient 'P01' is both not evaluated"):
+        oncoprint_figure(pd.concat([df, clash], ignore_index=True), patients=EVALUATED)
+    only_states = df.loc[df.alteration.isin(["not_evaluated", "unaltered"])]
+    with pytest.raises(ValueError, match="no alterations to draw"):
+        oncoprint_figure(only_states, patients=EVALUATED)
+
+
 # --------------------------------------------------------------------------- bytes
 
 
@@ -597,6 +687,9 @@ def test_saved_bytes_are_identical_across_renders(tmp_path: Path) -> None:
         "cif": lambda: cif_figure(cif_curves(), naive=naive_curves(), title="SPM"),
         "swimmer": lambda: swimmer_figure(course_table()),
         "oncoprint": lambda: oncoprint_figure(mutation_table(), patients=EVALUATED),
+        "oncoprint_states": lambda: oncoprint_figure(
+            mutation_table_with_states(), patients=EVALUATED, title="Mutations"
+        ),
     }
     for stem, make in makers.items():
         png1, svg1 = save_figure(make(), tmp_path / "one", stem)

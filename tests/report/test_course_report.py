@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import csv
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ikaros.course.cli import run_course_demo
+from ikaros.cli._course_io import run_course_demo
 from ikaros.errors import SchemaVersionError
-from ikaros.report.course_report import HTML_NAME, PDF_NAME, build_course_report
+from ikaros.report.course_report import HTML_NAME, PDF_NAME, build_course_report, course_sections
 from tests.report.test_report import _Tables
 
 Built = dict[str, tuple[dict[str, Any], Path, _Tables]]
@@ -173,8 +175,101 @@ def test_mutations_table(built: Built) -> None:
     results, _, parser = built["ball"]
     rows = _rows(parser, "course_mutations")
     for gene, b in results["mutations"]["genes"].items():
-        assert rows[gene][:2] == [f"{b['count']}/{b['n']}", f"{100 * b['estimate']:.1f}%"]
+        assert rows[gene][:3] == [
+            f"{b['count']}/{b['n']}",
+            str(b["not_evaluated"]),
+            f"{100 * b['estimate']:.1f}%",
+        ]
     assert "course_mutations" not in built["maintenance"][2].tables
+
+
+def _mutation_rows(results: dict[str, Any], directory: Path) -> dict[str, tuple[str, ...]]:
+    sections = course_sections(results, directory)
+    blocks = [b for s in sections for b in s.blocks if b.table is not None]
+    table = next(b.table for b in blocks if b.table and b.table.name == "course_mutations")
+    return {row[0]: row[1:] for row in table.rows}
+
+
+def test_mutations_table_edge_cases(built: Built, tmp_path: Path) -> None:
+    """A gene evaluated in nobody (schema 1.1) and results of schema 1.0 (no not_evaluated)."""
+    results = copy.deepcopy(built["ball"][0])
+    results["mutations"]["genes"]["MYC"] = {
+        "count": 0, "n": 0, "estimate": None, "lower": None, "upper": None,
+        "conf_level": 0.95, "method": "Clopper-Pearson exact",
+        "reason": "no patient was evaluated", "not_evaluated": 32,
+    }  # fmt: skip
+    assert _mutation_rows(results, tmp_path)["MYC"] == ("0/0", "32", "n/a", "n/a")
+    old = copy.deepcopy(built["ball"][0])
+    old["course_schema_version"] = "1.0"
+    m = old["mutations"]
+    for block in [*m["genes"].values(), m["TP53"], m["hypodiploidy"]]:
+        del block["not_evaluated"]
+    del m["patients"]
+    rows = _mutation_rows(old, tmp_path)
+    assert rows["TP53"] == ("9/19", "n/a", "47.4%", "24.4-71.1%")
+
+
+def _counts_from_input(path: Path) -> dict[str, tuple[int, int, int]]:
+    """(gene or "hypodiploidy") -> (altered, evaluated, not evaluated), read with csv."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    everyone = {r["patient_id"] for r in rows}
+    out = {}
+    for gene in {r["gene"] for r in rows}:
+        mine = [r for r in rows if r["gene"] == gene]
+        tested = {r["patient_id"] for r in mine if r["alteration"] != "not_evaluated"}
+        found = {
+            r["patient_id"] for r in mine if r["alteration"] not in ("not_evaluated", "unaltered")
+        }
+        out[gene] = (len(found), len(tested), len(everyone - tested))
+        if gene == "KARYOTYPE":
+            hypo = {r["patient_id"] for r in mine if r["alteration"] == "hypodiploidy"}
+            out["hypodiploidy"] = (len(hypo), len(tested), len(everyone - tested))
+    return out
+
+
+def _svg_counts(path: Path, genes: set[str]) -> dict[str, str]:
+    """Gene label -> the n/N text on its row of the oncoprint SVG (text kept as text; rows are
+    14.4 points apart, a label and its count within 2 points)."""
+    found = re.findall(r'<text [^>]*?y="([0-9.]+)"[^>]*>([^<]+)</text>', path.read_text())
+    texts = [(float(y), t) for y, t in found]
+    counts = [(y, t) for y, t in texts if re.fullmatch(r"\d+/\d+", t)]
+    out = {}
+    for y, t in texts:
+        if t in genes:
+            near = [n for yc, n in counts if abs(yc - y) < 2.0]
+            assert len(near) == 1, (t, near)
+            out[t] = near[0]
+    return out
+
+
+def test_mutation_counts_are_among_evaluable_patients_of_the_input_table(built: Built) -> None:
+    """course_results.json, the report and the oncoprint give altered/evaluated as counted from
+    the written course_mutations.csv, as Geyer et al. 2023 do (TP53 9/19, hypodiploidy 8/26)."""
+    results, directory, parser = built["ball"]
+    want = _counts_from_input(directory / "course_mutations.csv")
+    assert want["TP53"] == (9, 19, 13) and want["hypodiploidy"] == (8, 26, 6)
+    m = results["mutations"]
+    assert m["patients"] == 32
+    got = {g: (b["count"], b["n"], b["not_evaluated"]) for g, b in m["genes"].items()}
+    got["hypodiploidy"] = tuple(m["hypodiploidy"][k] for k in ("count", "n", "not_evaluated"))
+    assert got["TP53"] == tuple(m["TP53"][k] for k in ("count", "n", "not_evaluated"))
+    assert got == {g: v for g, v in want.items() if g != "KARYOTYPE"}
+    for g, (altered, evaluated, _) in got.items():
+        block = m["hypodiploidy"] if g == "hypodiploidy" else m["genes"][g]
+        assert block["estimate"] == pytest.approx(altered / evaluated, rel=1e-12)
+    rows = _rows(parser, "course_mutations")
+    rows["hypodiploidy"] = rows.pop("Low hypodiploidy")
+    assert rows.pop("TP53 altered (any)") == rows["TP53"]
+    assert {g: (r[0], r[1]) for g, r in rows.items()} == {
+        g: (f"{a}/{n}", str(ne)) for g, (a, n, ne) in want.items() if g != "KARYOTYPE"
+    }
+    html = (directory / HTML_NAME).read_text()
+    assert "TP53 altered in 9 of 19 evaluable patients (47%); 13 not evaluated" in html
+    assert "low hypodiploidy in 8 of 26 evaluable patients (31%); 6 not evaluated" in html
+    drawn = _svg_counts(directory / "figures" / "oncoprint.svg", set(want))
+    assert drawn == {g: f"{a}/{n}" for g, (a, n, _) in want.items() if g != "hypodiploidy"}
+    assert "dark grey: not evaluated" in html
 
 
 def test_reproducibility_footer(built: Built) -> None:

@@ -443,7 +443,7 @@ def test_subgroup_curves(demo: Results, name: str) -> None:
         assert notes == ([f"Note: {sg.note}"] if sg.note else [])
     with pytest.raises(ValueError, match="no subgroup"):
         km_figure(a, subgroup="intermediate risk")
-    with pytest.raises(ValueError, match="Q1 vs Q2-4 only"):
+    with pytest.raises(ValueError, match="primary cut only"):
         km_figure(a, subgroup="high risk", grouping="quartiles")
 
 

@@ -186,7 +186,8 @@ def test_monotone_without_firth_is_flagged_not_refitted() -> None:
     j = scan.genes.index("g198")
     assert scan.monotone[j] and not scan.converged[j]
     assert scan.method[j] == "cox" and scan.note[j] == NOTE_MONOTONE
-    assert abs(scan.coef[j] * np.std(sim()["g198"])) > 15  # the iterate ran off
+    # the iterate ran off (where it stops on the flat asymptote is decided by rounding)
+    assert abs(scan.coef[j] * np.std(sim()["g198"])) > 10
     assert scan.monotone.sum() == 1
 
 

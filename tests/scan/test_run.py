@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from ikaros.cli import app
 from ikaros.cohort import cohort_from_frame
 from ikaros.scan.matrix import align_matrix
-from ikaros.scan.run import ScanOptions, run_scan
+from ikaros.scan.run import ScanOptions, bh_qvalues, column_quantiles, run_scan
 from tests.conftest import golden, require_shared
 
 runner = CliRunner()
@@ -129,3 +129,52 @@ def test_cli_scan_on_commpass(tmp_path: Path, commpass_full: pd.DataFrame) -> No
             assert got["cox_hr"] == pytest.approx(want["hr"], rel=1e-6)
             assert got["cox_lower"] == pytest.approx(want["lower"], rel=1e-6)
             assert got["cox_p"] == pytest.approx(want["p"], rel=1e-4)
+
+
+def test_bh_qvalues_equal_statsmodels_and_keep_nan() -> None:
+    rng = np.random.default_rng(8)
+    p = rng.uniform(size=500) ** 3
+    p[::9] = p[4]  # ties
+    p[[3, 77]] = np.nan
+    q = bh_qvalues(p)
+    ok = ~np.isnan(p)
+    assert np.isnan(q[[3, 77]]).all()
+    np.testing.assert_allclose(q[ok], multipletests(p[ok], method="fdr_bh")[1], rtol=1e-14)
+    assert bh_qvalues(np.array([np.nan])).tolist() != [0.0]
+
+
+@pytest.mark.parametrize("n", [7, 8, 10, 101, 1000])
+def test_column_quantiles_equal_numpy(n: int) -> None:
+    rng = np.random.default_rng(n)
+    X = np.round(rng.normal(size=(n, 40)), 1)  # ties
+    X[:, 0] = 2.5  # constant
+    for probs in ((0.25, 0.5), (0.1, 0.75, 0.9, 1 / 3)):
+        np.testing.assert_array_equal(column_quantiles(X, probs), np.quantile(X, probs, axis=0))
+
+
+def test_cli_scan_writes_the_same_table_as_csv_and_parquet(tmp_path: Path) -> None:
+    clinical, matrix = _simulated()
+    clinical.to_csv(tmp_path / "clinical.csv", index=False)
+    matrix.to_parquet(tmp_path / "matrix.parquet")
+    out = tmp_path / "scan"
+    r = runner.invoke(
+        app,
+        ["scan", "-x", str(tmp_path / "matrix.parquet"), "-c", str(tmp_path / "clinical.csv"),
+         "-e", "os", "--out", str(out), "--quiet"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    table = pd.read_parquet(out / "scan.parquet")
+    text = pd.read_csv(out / "scan.csv", float_precision="round_trip")
+    assert list(text.columns) == list(table.columns)
+    for col in table.columns:
+        if table[col].dtype == bool:
+            assert set(text[col]) <= {True, False}
+            assert (text[col] == table[col]).all()
+        elif table[col].dtype.kind == "f":
+            np.testing.assert_array_equal(text[col].to_numpy(), table[col].to_numpy())
+        else:
+            assert (text[col].fillna("") == table[col]).all(), col
+    ref = _scan(ScanOptions("os"))
+    pd.testing.assert_frame_equal(table, ref, check_exact=True)
+    summary = json.loads((out / "scan_summary.json").read_text())
+    assert summary["genes"] == len(table) and len(summary["expression"]["sha256"]) == 64

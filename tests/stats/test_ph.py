@@ -239,3 +239,24 @@ def test_errors(kwargs: dict[str, Any], match: str) -> None:
             **args,
         )
     assert isinstance(info.value, IkarosError)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_fit_cox_runs_the_same_test_on_its_own_layout(ties: str) -> None:
+    """fit_cox tests PH on its sorted, standardised data; the public function on raw data."""
+    from ikaros.stats.cox import fit_cox
+
+    rng = np.random.default_rng(12)
+    n = 500
+    X = pd.DataFrame(
+        {"a": rng.normal(5, 2, n), "b": (rng.uniform(size=n) < 0.3) * 1.0, "c": rng.gamma(2, 1, n)}
+    )
+    time = np.ceil(rng.exponential(10 * np.exp(-0.2 * X["a"] + 0.5 * X["b"]))).astype(float)
+    event = (rng.uniform(size=n) < 0.7).astype(int)
+    fit = fit_cox(time, event, X, ties=ties)  # type: ignore[arg-type]
+    assert fit.ph is not None
+    coef = [fit.terms[c].coef for c in X.columns]
+    public = schoenfeld_test(time, event, X.to_numpy(), coef, list(X.columns), ties=ties)
+    for name in X.columns:
+        assert fit.ph.terms[name].chisq == pytest.approx(public.terms[name].chisq, rel=1e-8)
+    assert fit.ph.global_test.chisq == pytest.approx(public.global_test.chisq, rel=1e-8)

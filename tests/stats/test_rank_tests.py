@@ -227,3 +227,26 @@ def test_make_golden_is_deterministic(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "golden.json").read_text(encoding="utf-8")) == GOLDEN
     for csv in REF.glob("*.csv"):
         assert (tmp_path / csv.name).read_bytes() == csv.read_bytes()
+
+
+def test_own_rank_tests_equal_scipy() -> None:
+    """Kruskal-Wallis, Mann-Whitney and mid-ranks computed without scipy.stats equal it."""
+    from scipy import stats
+
+    from ikaros.stats.rank_tests import midranks
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = np.round(rng.normal(size=40), 1)  # ties
+        g = rng.integers(0, 3, size=40)
+        kw = kruskal_wallis(x, g)
+        ref = stats.kruskal(*(x[g == k] for k in range(3)))
+        assert kw.statistic == pytest.approx(ref.statistic, rel=1e-12)
+        assert kw.p == pytest.approx(ref.pvalue, rel=1e-10)
+        mw = mann_whitney(x[g == 0], x[g != 0])
+        ref2 = stats.mannwhitneyu(x[g == 0], x[g != 0], method="asymptotic")
+        assert mw.statistic == pytest.approx(ref2.statistic, rel=1e-12)
+        assert mw.p == pytest.approx(ref2.pvalue, rel=1e-10)
+        m = np.round(rng.normal(size=(5, 30)), 1)
+        assert np.allclose(midranks(m), stats.rankdata(m, axis=1))
+        assert np.allclose(midranks(m[0]), stats.rankdata(m[0]))

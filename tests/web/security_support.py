@@ -172,8 +172,14 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 @contextlib.contextmanager
-def real_server(data_dir: Path, *, workers: int = 1, timeout: float = 60) -> Iterator[str]:
-    """``ikaros serve`` on a free loopback port (subprocess); yields its base URL."""
+def server_process(
+    data_dir: Path, *args: str, workers: int = 1, timeout: float = 60
+) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    """``ikaros serve`` on a free loopback port (subprocess): (process, base URL, log file).
+
+    Extra ``args`` go to ``ikaros serve``. The server is stopped at the end (SIGTERM, then
+    SIGKILL) unless the test ended it.
+    """
     port = free_port()
     log = data_dir.parent / f"server-{port}.log"
     cmd = [
@@ -185,6 +191,7 @@ def real_server(data_dir: Path, *, workers: int = 1, timeout: float = 60) -> Ite
         str(data_dir),
         "--workers",
         str(workers),
+        *args,
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env())
@@ -202,14 +209,22 @@ def real_server(data_dir: Path, *, workers: int = 1, timeout: float = 60) -> Ite
             if time.monotonic() > deadline:
                 raise AssertionError(f"ikaros serve did not start: {log.read_text()}")
             time.sleep(0.2)
-        yield url
+        yield proc, url, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextlib.contextmanager
+def real_server(data_dir: Path, *, workers: int = 1, timeout: float = 60) -> Iterator[str]:
+    """``ikaros serve`` on a free loopback port (subprocess); yields its base URL."""
+    with server_process(data_dir, workers=workers, timeout=timeout) as (_, url, _):
+        yield url
 
 
 def raw_request(

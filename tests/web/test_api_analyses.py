@@ -74,8 +74,14 @@ def test_analysis_results_equal_the_engine(
     assert a["params"] == {
         "markers": ["IKZF1", "CRBN"],  # duplicates dropped, order kept
         "endpoints": ["pfs", "os"],  # default: every endpoint of the cohort
+        "groups": [],
+        "covariates": [],
+        "references": {},
         "landmark": 24.0,
         "cut": "quartile",
+        "transform": "none",
+        "xlim": None,
+        "title": None,
         "measurement": None,
     }
     done = wait_for_analysis(client, a["id"])
@@ -161,8 +167,20 @@ def test_analysis_with_report_and_downloads(
         assert r.content == (analysis_dir(client, a["id"]) / name).read_bytes()
         assert len(r.text.splitlines()) >= 2, name  # header and at least one row
 
+    # the figures: PNG shown inline (the analysis page), attachments on request; SVG attachment
+    figures = [f for f in files if f.startswith("figures/")]
+    assert "figures/km_IKZF1_pfs_q1.png" in figures and "figures/km_IKZF1_pfs_q1.svg" in figures
+    png = client.get(f"{API}/analyses/{a['id']}/files/figures/km_IKZF1_pfs_q1.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert "inline" in png.headers["content-disposition"]
+    png = client.get(f"{API}/analyses/{a['id']}/files/figures/km_IKZF1_pfs_q1.png?download=1")
+    assert "attachment" in png.headers["content-disposition"]
+    svg = client.get(f"{API}/analyses/{a['id']}/files/figures/km_IKZF1_pfs_q1.svg")
+    assert "attachment" in svg.headers["content-disposition"]
+    assert "default-src 'none'" in svg.headers["content-security-policy"]
+
     # only the listed files can be downloaded
-    for name in ("figures", "report.htm", "tables", "secret.key", "figures/marker_IKZF1.png"):
+    for name in ("figures", "report.htm", "tables", "secret.key", "figures/nothing.png"):
         r = client.get(f"{API}/analyses/{a['id']}/files/{name}")
         assert r.status_code == 404, name
 
@@ -189,10 +207,13 @@ def test_downloads_of_an_unfinished_analysis(
         ({"markers": ["NOPE"]}, "unknown marker"),
         ({"markers": ["IKZF1", "pfs_time"]}, "unknown marker"),
         ({"markers": ["IKZF1"], "endpoints": ["efs"]}, "unknown endpoint"),
-        ({"markers": []}, "markers"),
+        ({"markers": []}, "marker or grouping variable"),
         ({"markers": ["IKZF1"], "cut": "best"}, "cut"),
         ({"markers": ["IKZF1"], "landmark": -1}, "landmark"),
-        ({"endpoints": ["pfs"]}, "markers"),
+        ({"endpoints": ["pfs"]}, "marker or grouping variable"),
+        ({"markers": ["IKZF1"], "groups": ["protocol"]}, "unknown grouping variable"),
+        ({"markers": ["IKZF1"], "covariates": ["nope"]}, "unknown covariate"),
+        ({"markers": ["IKZF1"], "cut": "5,3"}, "increase"),
         ({"markers": ["IKZF1"], "measurement": "qPCR\x00"}, "control characters"),
     ],
 )
@@ -228,11 +249,11 @@ def test_failed_analysis_is_recorded_with_its_message(
 ) -> None:
     """A valid request whose analysis fails in the engine: status failed, the engine's message.
 
-    FLAT is numeric (a valid marker) but three quarters of its values are tied at the maximum, so
-    the lower quartile puts every patient in the low group and Q2-4 is empty.
+    FLAT is numeric with three values (a valid marker) but three quarters of its values are tied at
+    the maximum, so the lower quartile puts every patient in the low group and Q2-4 is empty.
     """
     frame = pd.read_csv(demo_csv)
-    frame["FLAT"] = [0.5] * 5 + [1.0] * (len(frame) - 5)
+    frame["FLAT"] = [0.25] * 2 + [0.5] * 3 + [1.0] * (len(frame) - 5)
     flat = tmp_path / "flat.csv"
     flat.write_text(frame.to_csv(index=False, lineterminator="\n"))
     client = make_client(database_url=database_url)

@@ -2,8 +2,9 @@
 
 The real app is served by uvicorn on 127.0.0.1 (a free port) with a SQLite database, the demo
 cohort uploaded and one analysis of it finished, so that besides random identifiers the
-generated requests also reach a real cohort (explorer with its real markers, endpoints and cut
-candidates, analyses with real markers) and a real analysis (results.json, its files).
+generated requests also reach a real cohort (explorer with its real markers, grouping variables,
+endpoints and cut candidates, analyses with real markers) and a real analysis (results.json, its
+files). Deletions get spare cohorts and analyses of their own, never the real ones.
 State-changing requests carry the session's CSRF token, as the pages' scripts send it.
 Analyses started by the fuzzer never build a report; whatever is still queued when the test
 ends is cancelled by the app's shutdown.
@@ -48,6 +49,8 @@ class Served:
     cohort: dict[str, Any]
     analysis: dict[str, Any]
     candidates: list[float]
+    spare_cohorts: list[str]
+    spare_analyses: list[str]
 
 
 def _wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -108,7 +111,35 @@ def served(tmp_path_factory: pytest.TempPathFactory, demo_csv: Path) -> Iterator
             params={"marker": "IKZF1", "endpoint": "pfs"},
             timeout=60,
         ).json()
-        yield Served(base, session, csrf, cohort, analysis, explorer["candidates"])
+        spare_cohorts = []
+        for _ in range(2):  # for the deletions
+            with demo_csv.open("rb") as fh:
+                r = session.post(
+                    f"{base}{API}/cohorts",
+                    files={"file": (demo_csv.name, fh)},
+                    headers=headers,
+                    timeout=60,
+                )
+            spare_cohorts.append(r.json()["id"])
+        spare_analyses = [
+            session.post(
+                f"{base}{API}/cohorts/{spare_cohorts[0]}/analyses",
+                json={"markers": ["IKZF1"], "endpoints": ["pfs"], "report": False},
+                headers=headers,
+                timeout=60,
+            ).json()["id"]
+            for _ in range(2)
+        ]
+        yield Served(
+            base,
+            session,
+            csrf,
+            cohort,
+            analysis,
+            explorer["candidates"],
+            spare_cohorts[1:],
+            spare_analyses,
+        )
     finally:
         server.should_exit = True
         thread.join(120)
@@ -133,10 +164,18 @@ def api_schema(served: Served) -> Any:
     markers = st.sampled_from(cohort["markers"])
     endpoints = st.sampled_from(cohort["endpoints"])
 
+    variables = [g["name"] for g in cohort["variables"]["groups"]]
+
     @schema.hook
     def before_generate_path_parameters(context: Any, strategy: Any) -> Any:
         path = context.operation.path
         real: dict[str, st.SearchStrategy[Any]] = {}
+        if context.operation.method.upper() == "DELETE":  # never the real cohort or analysis
+            if "{cohort_id}" in path:
+                real["cohort_id"] = st.sampled_from(served.spare_cohorts)
+            if "{analysis_id}" in path:
+                real["analysis_id"] = st.sampled_from(served.spare_analyses)
+            return _with_real_values(strategy, st.fixed_dictionaries(real))
         if "{cohort_id}" in path:
             real["cohort_id"] = st.just(cohort["id"])
         if "{analysis_id}" in path:
@@ -147,18 +186,30 @@ def api_schema(served: Served) -> Any:
 
     @schema.hook
     def before_generate_query(context: Any, strategy: Any) -> Any:
-        if not context.operation.path.endswith("/explorer"):
+        if not context.operation.path.endswith(("/explorer", "/explorer/export")):
             return strategy
-        real = st.fixed_dictionaries(
-            {"marker": markers, "endpoint": endpoints},
+        export = context.operation.path.endswith("/export")
+        formats = {"format": st.sampled_from(["png", "svg", "csv"])} if export else {}
+        by_marker = st.fixed_dictionaries(
+            {"marker": markers, "endpoint": endpoints, **formats},
             optional={
                 "cut": st.one_of(
                     st.sampled_from(served.candidates),
                     st.floats(allow_nan=False, allow_infinity=False),
-                )
+                ),
+                "split": st.sampled_from(
+                    ["q1", "median", "tertile", "quartiles", "upper-quartile", "thresholds"]
+                ),
+                "thresholds": st.sampled_from(["0.05", "0.05,0.1", "x", "0.1,0.05"]),
             },
         )
-        return _with_real_values(strategy, real)
+        by_variable = st.fixed_dictionaries(
+            {"variable": st.sampled_from(variables), "endpoint": endpoints, **formats},
+            optional={"reference": st.sampled_from(["I", "II", "high", "nope"])},
+        )
+        # whole valid queries besides random ones: a random key merged in (variable beside marker,
+        # an xlim) would make nearly every request invalid
+        return st.one_of(strategy, by_marker, by_variable)
 
     @schema.hook
     def before_generate_body(context: Any, strategy: Any) -> Any:
@@ -167,10 +218,18 @@ def api_schema(served: Served) -> Any:
             return strategy
         real = st.fixed_dictionaries(
             # measurement None: random text often holds control characters (rejected, 422)
-            {"markers": st.lists(markers, min_size=1, max_size=1), "measurement": st.none()},
+            {
+                "markers": st.lists(markers, min_size=1, max_size=1),
+                "measurement": st.none(),
+                "title": st.none(),
+                "covariates": st.just([]),
+                "references": st.just({}),
+                "xlim": st.none(),
+            },
             optional={
                 "endpoints": st.lists(endpoints, min_size=1, max_size=1),
-                "cut": st.sampled_from(["quartile", "optimal"]),
+                "cut": st.sampled_from(["quartile", "optimal", "median", "0.05,0.1"]),
+                "groups": st.lists(st.sampled_from(variables), max_size=1),
             },
         )
         return _with_real_values(strategy, real)
@@ -218,6 +277,10 @@ SUCCESS = {
     ("GET", f"{API}/cohorts/{{cohort_id}}"): 200,
     ("GET", f"{API}/cohorts/{{cohort_id}}/overview.csv"): 200,
     ("GET", f"{API}/cohorts/{{cohort_id}}/explorer"): 200,
+    ("GET", f"{API}/cohorts/{{cohort_id}}/explorer/export"): 200,
+    ("DELETE", f"{API}/cohorts/{{cohort_id}}"): 204,
+    ("DELETE", f"{API}/analyses/{{analysis_id}}"): 204,
+    ("GET", f"{API}/audit"): 200,
     ("GET", f"{API}/cohorts/{{cohort_id}}/analyses"): 200,
     ("POST", f"{API}/cohorts/{{cohort_id}}/analyses"): 202,
     ("GET", f"{API}/analyses/{{analysis_id}}"): 200,

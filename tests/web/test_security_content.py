@@ -105,6 +105,7 @@ def test_uploaded_names_are_escaped_on_every_page(make_client: AppFactory) -> No
         "cohort": f"/cohorts/{cohort['id']}",
         "explore": f"/cohorts/{cohort['id']}/explore",
         "analysis": f"/analyses/{analysis['id']}",
+        "audit": "/audit",
     }
     for where, path in pages.items():
         r = client.get(path)
@@ -112,7 +113,7 @@ def test_uploaded_names_are_escaped_on_every_page(make_client: AppFactory) -> No
         assert r.headers["content-type"].startswith("text/html")
         assert_no_injected_markup(r.text, where)
         assert ESCAPED_SCRIPT in r.text, where
-    for where in ("index", "cohort", "explore", "analysis"):
+    for where in ("index", "cohort", "explore", "analysis", "audit"):
         assert "&lt;img src=x onerror=alert(3)&gt;.csv" in client.get(pages[where]).text, where
 
 
@@ -126,10 +127,18 @@ def test_validation_problems_are_escaped(make_client: AppFactory) -> None:
     r = post_file(
         client, csv_bytes(frame), FILE_NAME, url="/cohorts", form={"csrf_token": token}, headers={}
     )
-    assert r.status_code == 422
+    # the upload is kept for the mapping step: its page lists the problems beside the form
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/uploads/")
+    r = client.get(r.headers["location"])
+    assert r.status_code == 200
     assert_no_injected_markup(r.text, "upload problems")
     assert "&lt;img src=x onerror=alert(2)&gt;" in r.text or ESCAPED_SCRIPT in r.text
     assert "&lt;img src=x onerror=alert(3)&gt;.csv" in r.text
+    assert f'<option value="{ESCAPED_SCRIPT}">' in r.text  # a column name in the mapping form
+    index = client.get("/").text  # listed as awaiting its mapping
+    assert_no_injected_markup(index, "index")
+    assert "&lt;img src=x onerror=alert(3)&gt;.csv" in index
     # the API gives the same problems as data
     r = post_file(client, csv_bytes(frame), FILE_NAME)
     assert r.status_code == 422

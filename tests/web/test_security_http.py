@@ -81,7 +81,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         leaks = [key, b"SQLite format 3", b"def create_app"]
         if passwd.is_file():
             leaks.append(passwd.read_bytes().splitlines()[0])
-        yield Server(url, data_dir, client, cohort_id, analysis["id"], analysis["files"], leaks)
+        files = [str(f) for f in analysis["files"]]  # type: ignore[attr-defined]
+        yield Server(url, data_dir, client, cohort_id, str(analysis["id"]), files, leaks)
 
 
 def _wait(client: httpx.Client, analysis_id: str, timeout: float = 300) -> dict[str, object]:

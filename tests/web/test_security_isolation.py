@@ -45,6 +45,7 @@ class World:
     cohort_id: str
     analysis_id: str
     project_id: str
+    upload_id: str  # an upload awaiting its column mapping
 
 
 @pytest.fixture(params=["session", "basic"])
@@ -55,18 +56,26 @@ def world(request: pytest.FixtureRequest, make_client: AppFactory, database_url:
     assert login(alice, *ALICE).status_code == 303
     cohort = upload_frame(alice, demo_frame(), "trial.csv")
     analysis = run_analysis(alice, cohort["id"], ["IKZF1"])
+    raw = csv_bytes(demo_frame().rename(columns={"patient_id": "patid"}))
+    token = page_csrf(alice.get("/").text)
+    r = post_file(alice, raw, "trial.csv", url="/cohorts", form={"csrf_token": token}, headers={})
+    assert r.status_code == 303 and r.headers["location"].startswith("/uploads/")
     bob = same_app_client(alice)
     headers: dict[str, str] = {}
     if request.param == "session":
         assert login(bob, *BOB).status_code == 303
     else:
         headers = {"Authorization": "Basic " + base64.b64encode(":".join(BOB).encode()).decode()}
-    return World(alice, bob, headers, cohort["id"], analysis["id"], cohort["project_id"])
+    upload_id = r.headers["location"].rsplit("/", 1)[1]
+    return World(alice, bob, headers, cohort["id"], analysis["id"], cohort["project_id"], upload_id)
 
 
-def _routes(cohort_id: str, analysis_id: str) -> list[tuple[str, str, dict[str, object]]]:
-    """(method, path, request arguments) of every route that takes a cohort or analysis id."""
-    c, a = cohort_id, analysis_id
+def _routes(
+    cohort_id: str, analysis_id: str, upload_id: str
+) -> list[tuple[str, str, dict[str, object]]]:
+    """(method, path, request arguments) of every route that takes a cohort, analysis or
+    upload id."""
+    c, a, u = cohort_id, analysis_id, upload_id
     body = {"markers": ["IKZF1"], "endpoints": ["pfs"], "report": False}
     return [
         ("GET", f"/api/v1/cohorts/{c}", {}),
@@ -82,6 +91,21 @@ def _routes(cohort_id: str, analysis_id: str) -> list[tuple[str, str, dict[str, 
         ("GET", f"/cohorts/{c}/explore", {}),
         ("POST", f"/cohorts/{c}/analyses", {"form": {"markers": "IKZF1", "endpoints": "pfs"}}),
         ("GET", f"/analyses/{a}", {}),
+        ("GET", f"/api/v1/cohorts/{c}/explorer?variable=iss&endpoint=pfs", {}),
+        ("GET", f"/api/v1/cohorts/{c}/explorer/export?marker=IKZF1&endpoint=pfs&format=csv", {}),
+        ("GET", f"/api/v1/cohorts/{c}/explorer/export?variable=iss&endpoint=pfs&format=png", {}),
+        ("POST", f"/api/v1/cohorts/{c}/expression", {"files": ("x.csv", b"patient_id,G1\n")}),
+        ("POST", f"/cohorts/{c}/expression", {"form": {}, "files": ("x.csv", b"patient_id,G\n")}),
+        ("GET", f"/cohorts/{c}/delete", {}),
+        ("GET", f"/analyses/{a}/delete", {}),
+        ("GET", f"/uploads/{u}", {}),
+        ("POST", f"/uploads/{u}", {"form": {"patient_id": "nope"}}),
+        ("POST", f"/uploads/{u}/discard", {"form": {}}),
+        # last: the deletions (the owner's test deletes for real)
+        ("POST", f"/analyses/{a}/delete", {"form": {}}),
+        ("DELETE", f"/api/v1/analyses/{a}", {}),
+        ("POST", f"/cohorts/{c}/delete", {"form": {}}),
+        ("DELETE", f"/api/v1/cohorts/{c}", {}),
     ]
 
 
@@ -90,11 +114,18 @@ def _send(
 ) -> httpx.Response:
     if method == "GET":
         return client.get(path, headers=headers, follow_redirects=False)
+    files = {"file": args["files"]} if "files" in args else None
     if "form" in args:
         token = page_csrf(client.get("/", headers=headers).text)
         form = {**args["form"], "csrf_token": token}  # type: ignore[dict-item]
-        return client.post(path, data=form, headers=headers, follow_redirects=False)
+        return client.post(path, data=form, files=files, headers=headers, follow_redirects=False)
     token_headers = csrf_headers(client) if not headers else {}
+    if method == "DELETE":
+        return client.delete(path, headers={**headers, **token_headers}, follow_redirects=False)
+    if files is not None:
+        return client.post(
+            path, files=files, headers={**headers, **token_headers}, follow_redirects=False
+        )
     return client.post(
         path, json=args["json"], headers={**headers, **token_headers}, follow_redirects=False
     )
@@ -106,16 +137,23 @@ def _stable(r: httpx.Response) -> tuple[int, str, str]:
 
 def test_owner_can_use_every_route(world: World) -> None:
     """The routes work -- so the 404s below are about access, not broken routes."""
-    for method, path, args in _routes(world.cohort_id, world.analysis_id):
+    for method, path, args in _routes(world.cohort_id, world.analysis_id, world.upload_id):
         r = _send(world.alice, {}, method, path, args)
-        assert r.status_code in (200, 202, 303), (method, path, r.status_code, r.text[:300])
+        if "expression" in path:  # a file without values: refused, but reached (not 404)
+            assert r.status_code == 422, (method, path, r.status_code, r.text[:300])
+        elif method == "DELETE":  # deleted by the page just before
+            assert r.status_code == 404, (method, path, r.status_code, r.text[:300])
+        elif path == f"/uploads/{world.upload_id}" and method == "POST":  # a wrong mapping
+            assert r.status_code == 422, (method, path, r.status_code, r.text[:300])
+        else:
+            assert r.status_code in (200, 202, 303), (method, path, r.status_code, r.text[:300])
 
 
 def test_other_users_ids_are_404_like_random_ids(world: World) -> None:
     before = counts(world.alice)
-    random_c, random_a = secrets.token_hex(16), secrets.token_hex(16)
-    real = _routes(world.cohort_id, world.analysis_id)
-    fake = _routes(random_c, random_a)
+    random_c, random_a, random_u = (secrets.token_hex(16) for _ in range(3))
+    real = _routes(world.cohort_id, world.analysis_id, world.upload_id)
+    fake = _routes(random_c, random_a, random_u)
     for (method, path, args), (_, fake_path, fake_args) in zip(real, fake, strict=True):
         r = _send(world.bob, world.bob_headers, method, path, args)
         assert r.status_code == 404, (method, path, r.status_code, r.text[:300])
@@ -134,9 +172,14 @@ def test_other_users_cohorts_are_not_listed(world: World) -> None:
     assert world.project_id not in {p["id"] for p in projects}
     index = world.bob.get("/", headers=h).text
     assert world.cohort_id not in index and "trial.csv" not in index
+    assert world.upload_id not in index
     assert world.project_id not in index
+    # nor in the audit log
+    assert world.bob.get("/api/v1/audit", headers=h).json() == []
+    assert "trial.csv" not in world.bob.get("/audit", headers=h).text
     # Alice still sees hers
     assert [c["id"] for c in world.alice.get("/api/v1/cohorts").json()] == [world.cohort_id]
+    assert {e["action"] for e in world.alice.get("/api/v1/audit").json()} == {"upload", "analyse"}
 
 
 def test_upload_into_another_users_project_is_404(world: World) -> None:

@@ -1,6 +1,6 @@
 """The course analysis plan: validated course data -> the ``course_results.json`` dictionary.
 
-Contents (course schema 1.0; every time in months; described in ``docs/course_demo.md``):
+Contents (course schema 1.1; every time in months; described in ``docs/course_demo.md``):
 derived quantities per patient and summarised against Geyer et al. (2023); response rates with
 exact Clopper-Pearson intervals; EFS and OS by Kaplan-Meier (:mod:`ikaros.stats.km`) from the
 chosen origin, for the patients treated for the SPM, and from allogeneic HCT (optionally as a
@@ -41,7 +41,7 @@ from ikaros.course.derived import (
     patient_courses,
     treated,
 )
-from ikaros.course.mutations import KARYOTYPE, alteration_counts
+from ikaros.course.mutations import KARYOTYPE, GeneCounts, gene_counts
 from ikaros.course.published import GEYER_2023
 from ikaros.course.stats import clopper_pearson, fit_time_varying_cox
 from ikaros.course.table import CourseData
@@ -57,7 +57,7 @@ __all__ = [
     "course_json",
 ]
 
-COURSE_SCHEMA_VERSION = "1.0"
+COURSE_SCHEMA_VERSION = "1.1"
 #: response codes from best to worst, for a patient's best response
 BEST_RESPONSE_ORDER: tuple[str, ...] = (
     "sCR", "CR", "CRi", "CRh", "VGPR", "PR", "MR", "SD", "NR", "PD",
@@ -203,21 +203,47 @@ def _responses(courses: list[PatientCourse], opts: CourseOptions) -> dict[str, A
     }
 
 
+def _frequency(counts: GeneCounts, conf: float, published: Any = None) -> dict[str, Any]:
+    """Altered / evaluated with its interval, and the patients not evaluated (schema 1.1)."""
+    block = _prop(counts.altered, counts.evaluated, conf, published)
+    if block is None:
+        block = {
+            "count": 0,
+            "n": 0,
+            "estimate": None,
+            "lower": None,
+            "upper": None,
+            "conf_level": conf,
+            "method": "Clopper-Pearson exact",
+            "reason": "no patient was evaluated",
+        }
+        if published is not None:
+            block["published"] = published
+    return {**block, "not_evaluated": counts.not_evaluated}
+
+
 def _mutations(data: CourseData, conf: float) -> dict[str, Any] | None:
     muts = data.mutations
     if muts is None:
         return None
-    genes: dict[str, Any] = {}
-    for gene in sorted(set(muts["gene"]) - {KARYOTYPE}):
-        altered, evaluated = alteration_counts(muts, gene)
-        genes[gene] = _prop(altered, evaluated, conf)
-    kary = muts.loc[muts["gene"] == KARYOTYPE]
-    hypo = int(kary.loc[kary["alteration"] == "hypodiploidy", "patient_id"].nunique())
+    genes = {
+        gene: _frequency(gene_counts(muts, gene), conf)
+        for gene in sorted(set(muts["gene"]) - {KARYOTYPE})
+    }
+    listed = set(muts["gene"])
     return {
+        "patients": int(muts["patient_id"].nunique()),
+        "denominator": "patients evaluated for the gene: count/n is altered/evaluated; patients "
+        "of the mutations table not evaluated (a not_evaluated row or no row for the gene) are "
+        "counted in not_evaluated and left out of n",
         "genes": genes,
-        "TP53": None if "TP53" not in genes else {**genes["TP53"], "published": GEYER_2023["TP53"]},
-        "hypodiploidy": _prop(
-            hypo, int(kary["patient_id"].nunique()), conf, GEYER_2023["hypodiploidy"]
+        "TP53": None
+        if "TP53" not in listed
+        else _frequency(gene_counts(muts, "TP53"), conf, GEYER_2023["TP53"]),
+        "hypodiploidy": None
+        if KARYOTYPE not in listed
+        else _frequency(
+            gene_counts(muts, KARYOTYPE, "hypodiploidy"), conf, GEYER_2023["hypodiploidy"]
         ),
     }
 

@@ -168,8 +168,8 @@ def _fine_gray(time: np.ndarray, status: np.ndarray, x: pd.DataFrame, conf: floa
         fit = fine_gray(time, status, x, 1, conf_level=conf, cause_labels=_LABELS)
     except AnalysisError as exc:
         return {"status": "not estimable", "reason": exc.message}
-    return {
-        "status": "fitted" if fit.converged else "not converged",
+    out: dict[str, Any] = {
+        "status": "fitted" if fit.converged else ("monotone" if fit.monotone else "not converged"),
         "method": "Fine-Gray subdistribution hazards (as cmprsk::crr), robust sandwich SE, "
         "Wald CI and p",
         "n": fit.n,
@@ -179,6 +179,9 @@ def _fine_gray(time: np.ndarray, status: np.ndarray, x: pd.DataFrame, conf: floa
             k: _term(t.hr, t.lower, t.upper, t.p, t.coef, t.se) for k, t in fit.terms.items()
         },
     }
+    if fit.note:
+        out["reason"] = fit.note
+    return out
 
 
 def _cause_specific(time: np.ndarray, status: np.ndarray, x: pd.DataFrame, conf: float) -> dict:

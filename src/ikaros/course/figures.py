@@ -40,9 +40,14 @@ def course_figures(
         muts = data.mutations
         patients = list(dict.fromkeys(muts["patient_id"]))
         altered = muts.loc[muts["alteration"] != "unaltered"]
-        save_figure(
-            oncoprint_figure(altered, patients=patients, title="Mutations"), directory, "oncoprint"
-        )
+        if altered["alteration"].isin(["not_evaluated"]).all():
+            notes.append("oncoprint not drawn: no patient has an alteration in the mutations table")
+        else:
+            save_figure(
+                oncoprint_figure(altered, patients=patients, title="Mutations"),
+                directory,
+                "oncoprint",
+            )
     cr = results.get("competing_risks")
     if cr is not None:
         spm, death, naive = spm_curves(list(patient_courses(data)), cr["origin"], spm_type=spm_type)

@@ -13,19 +13,35 @@ Columns
     gene.
 ``alteration``
     One of :data:`ALTERATIONS`: ``missense``, ``nonsense``, ``frameshift``, ``splice``,
-    ``deletion``, ``amplification``, ``fusion``, ``hypodiploidy``, ``other``, plus
-    ``unaltered``: the gene (or karyotype) was evaluated and found unaltered (not ``none``,
-    which table readers take for a missing value). ``unaltered`` rows make denominators
-    explicit: "TP53 mutated in 9 of 19 evaluable" needs the 10 unaltered patients.
-    ``hypodiploidy`` is a karyotype finding: its gene is ``KARYOTYPE`` (or empty).
+    ``deletion``, ``amplification``, ``fusion``, ``hypodiploidy``, ``other``, plus two states
+    that are not alterations: ``unaltered``, the gene (or karyotype) was evaluated and found
+    unaltered (not ``none``, which table readers take for a missing value), and
+    ``not_evaluated``, the gene (or karyotype) was not tested in this patient (not ``NA``, for
+    the same reason). ``hypodiploidy`` is a karyotype finding: its gene is ``KARYOTYPE`` (or
+    empty).
 
-A patient evaluated for a gene has at least one row for it; ``unaltered`` together with an
-alteration of the same gene and patient is a contradiction.
+Evaluation states
+-----------------
+Each patient of the table is, for each gene of the table, in one of three states: *altered*
+(one or more alteration rows), *not altered* (an ``unaltered`` row) or *not evaluated*. A
+frequency is "altered / evaluated": "TP53 mutated in 9 of 19 evaluable" needs the 10
+``unaltered`` rows, and the patients not evaluated are left out of the denominator, as Geyer et
+al. (2023) report it and draw it (dark grey in their oncoprint, Figure 1). A patient is not
+evaluated for a gene when the table says so with a ``not_evaluated`` row, or when it has no row
+for that gene (the convention of tables written before ``not_evaluated`` existed, kept
+unchanged). ``unaltered`` and an alteration of the same gene and patient contradict each other,
+and so do ``not_evaluated`` and any other row of the same gene and patient.
+
+The validated table (:func:`mutations_from_frame`) makes every state explicit: for every patient
+and gene of the table without a row it adds a ``not_evaluated`` row with ``row`` 0 ("implied
+by the absence of a row"), so that a reader of the table, e.g. the oncoprint, sees the three
+states without knowing this convention.
 
 References
 ----------
 Bruford EA, et al. Guidelines for human gene nomenclature. Nat Genet 2020;52:754-758.
-Geyer MB, et al. Blood Adv 2023;7:3087-3098 (TP53 9/19 evaluable, low hypodiploidy 8/26).
+Geyer MB, et al. Blood Adv 2023;7:3087-3098 (TP53 9/19 evaluable, low hypodiploidy 8/26;
+Figure 1: dark grey = not evaluated).
 """
 
 from __future__ import annotations
@@ -33,6 +49,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,23 +60,46 @@ from ikaros.files import read_table
 __all__ = [
     "ALTERATIONS",
     "KARYOTYPE",
+    "NOT_EVALUATED",
+    "UNALTERED",
+    "GeneCounts",
     "alteration_counts",
+    "gene_counts",
     "load_mutations",
     "mutations_from_frame",
     "valid_gene",
 ]
 
+UNALTERED = "unaltered"
+NOT_EVALUATED = "not_evaluated"
 ALTERATIONS: tuple[str, ...] = (
     "missense", "nonsense", "frameshift", "splice", "deletion", "amplification", "fusion",
-    "hypodiploidy", "other", "unaltered",
+    "hypodiploidy", "other", UNALTERED, NOT_EVALUATED,
 )  # fmt: skip
+#: The values of ``alteration`` that are not alterations.
+_STATES = (UNALTERED, NOT_EVALUATED)
 KARYOTYPE = "KARYOTYPE"
-_KARYOTYPE_CLASSES = ("hypodiploidy", "other", "unaltered")
+_KARYOTYPE_CLASSES = ("hypodiploidy", "other", UNALTERED, NOT_EVALUATED)
 _SYMBOL = re.compile(r"[A-Z0-9-]+")
 _ORF = re.compile(r"C(\d+|X|Y)orf\d+")
 _GENE_REMEDY = (
     "use the HGNC symbol in capitals (e.g. TP53), A::B for a fusion, or KARYOTYPE for a "
     "karyotype finding"
+)
+_ALTERATION_REMEDY = (
+    f"use one of {', '.join(ALTERATIONS)} (unaltered = evaluated, not altered; "
+    "not_evaluated = not tested in this patient)"
+)
+#: Spellings (letters only, lower case) that mean "not tested" or "tested, nothing found".
+_LIKE_NOT_EVALUATED = frozenset(
+    (
+        "notevaluated", "noteval", "notevaluable", "nonevaluable", "unevaluable", "nottested",
+        "untested", "notdone", "notassessed", "notavailable", "notperformed", "ne", "nt", "nd",
+        "na", "nan",
+    )
+)  # fmt: skip
+_LIKE_UNALTERED = frozenset(
+    ("wt", "wildtype", "wild", "normal", "negative", "neg", "notaltered", "nomutation", "none")
 )
 
 
@@ -95,6 +135,58 @@ def _gene_remedy(text: str) -> str:
     return _GENE_REMEDY
 
 
+def _alteration_remedy(text: str) -> str:
+    """The remedy for an unknown alteration, with the intended state when it is recognisable."""
+    key = re.sub(r"[^a-z]", "", text.lower())
+    if key in _LIKE_NOT_EVALUATED:
+        return (
+            f"if the gene was not tested in this patient write {NOT_EVALUATED}; "
+            + _ALTERATION_REMEDY
+        )
+    if key in _LIKE_UNALTERED:
+        return (
+            f"if the gene was tested and found unaltered write {UNALTERED}; " + _ALTERATION_REMEDY
+        )
+    return _ALTERATION_REMEDY
+
+
+def _clash(
+    previous: dict[str, int], alteration: str, gene: str, pid: object
+) -> tuple[str, str] | None:
+    """Problem and remedy when ``alteration`` contradicts earlier rows of the same gene and patient.
+
+    ``previous`` maps the alterations already recorded for them to their first row.
+    """
+    if alteration == NOT_EVALUATED or NOT_EVALUATED in previous:
+        other = [
+            r for a, r in previous.items() if (a == NOT_EVALUATED) != (alteration == NOT_EVALUATED)
+        ]
+        if not other:
+            return None
+        return (
+            f"{gene} of patient {pid!r} is recorded both as not evaluated and as evaluated "
+            f"(row {other[0]})",
+            f"keep either the {NOT_EVALUATED} row or the rows of the test result "
+            f"({UNALTERED} or the alterations found)",
+        )
+    other = [r for a, r in previous.items() if (a == UNALTERED) != (alteration == UNALTERED)]
+    if not other:
+        return None
+    return (
+        f"{gene} of patient {pid!r} is recorded both as unaltered and altered (row {other[0]})",
+        "keep either the unaltered row or the alteration rows",
+    )
+
+
+def _complete(rows: list[tuple[str, str, str, int]]) -> list[tuple[str, str, str, int]]:
+    """Add a ``not_evaluated`` row (row 0) for every patient x gene of the table without one."""
+    patients = list(dict.fromkeys(r[0] for r in rows))
+    genes = list(dict.fromkeys(r[1] for r in rows))
+    present = {(r[0], r[1]) for r in rows}
+    implied = [(p, g, NOT_EVALUATED, 0) for p in patients for g in genes if (p, g) not in present]
+    return rows + implied
+
+
 def mutations_from_frame(
     frame: pd.DataFrame, patients: Iterable[str], *, source: str = "<mutations>"
 ) -> pd.DataFrame:
@@ -113,7 +205,9 @@ def mutations_from_frame(
     Returns
     -------
     pandas.DataFrame
-        ``patient_id``, ``gene``, ``alteration`` (lower case), ``row``.
+        ``patient_id``, ``gene``, ``alteration`` (lower case), ``row``: the rows of the table in
+        their order, then one ``not_evaluated`` row with ``row`` 0 for every patient and gene of
+        the table that had no row (patients, then genes, in order of first appearance).
 
     Raises
     ------
@@ -137,7 +231,7 @@ def mutations_from_frame(
                 column=col,
                 remedy="the mutations table has the columns patient_id, gene, alteration",
             )
-    rows = []
+    rows: list[tuple[str, str, str, int]] = []
     seen: dict[tuple[str, str], dict[str, int]] = {}
     for row, rec in frame.iterrows():
         pid = rec["patient_id"]
@@ -156,12 +250,13 @@ def mutations_from_frame(
         alteration = None if alt_raw is None else str(alt_raw).lower()
         if alteration is None:
             raise _bad(
-                "alteration is missing",
+                "alteration is missing (empty, NA and none count as missing)",
                 file,
                 row,
                 "alteration",
                 "",
-                f"use one of {', '.join(ALTERATIONS)} (unaltered = evaluated, not altered)",
+                f"write {NOT_EVALUATED} if the gene was not tested in this patient; otherwise "
+                + _ALTERATION_REMEDY,
             )
         if alteration not in ALTERATIONS:
             raise _bad(
@@ -170,7 +265,7 @@ def mutations_from_frame(
                 row,
                 "alteration",
                 alt_raw,
-                f"use one of {', '.join(ALTERATIONS)} (unaltered = evaluated, not altered)",
+                _alteration_remedy(str(alt_raw)),
             )
         gene = rec["gene"]
         if gene is None:
@@ -198,24 +293,14 @@ def mutations_from_frame(
                 "name the gene for a gene alteration",
             )
         previous = seen.setdefault((str(pid), gene), {})
-        clash = [
-            r for a, r in previous.items() if (a == "unaltered") != (alteration == "unaltered")
-        ]
-        if clash:
-            raise _bad(
-                f"{gene} of patient {pid!r} is recorded both as unaltered and altered "
-                f"(row {clash[0]})",
-                file,
-                row,
-                "alteration",
-                alt_raw,
-                "keep either the unaltered row or the alteration rows",
-            )
-        previous.setdefault(str(alteration), int(row))  # type: ignore[call-overload]
-        rows.append((str(pid), gene, str(alteration), int(row)))  # type: ignore[call-overload]
+        clash = _clash(previous, alteration, gene, pid)
+        if clash is not None:
+            raise _bad(clash[0], file, row, "alteration", alt_raw, clash[1])
+        previous.setdefault(alteration, int(row))  # type: ignore[call-overload]
+        rows.append((str(pid), gene, alteration, int(row)))  # type: ignore[call-overload]
     if not rows:
         raise InputError("mutations table has no rows", file=file, remedy="add the rows")
-    return pd.DataFrame(rows, columns=["patient_id", "gene", "alteration", "row"])
+    return pd.DataFrame(_complete(rows), columns=["patient_id", "gene", "alteration", "row"])
 
 
 def load_mutations(path: str | os.PathLike[str], patients: Iterable[str]) -> pd.DataFrame:
@@ -225,9 +310,47 @@ def load_mutations(path: str | os.PathLike[str], patients: Iterable[str]) -> pd.
     )
 
 
-def alteration_counts(mutations: pd.DataFrame, gene: str) -> tuple[int, int]:
-    """Patients with ``gene`` altered and patients evaluated for it (any row for ``gene``)."""
+@dataclass(frozen=True)
+class GeneCounts:
+    """Patients of the mutations table by their state for one gene (or ``KARYOTYPE`` finding).
+
+    ``altered``: patients with the alteration (for a gene: any alteration); ``evaluated``:
+    patients tested (altered or not), the denominator; ``not_evaluated``: patients of the table
+    not tested. ``evaluated + not_evaluated`` is the number of patients in the table.
+    """
+
+    altered: int
+    evaluated: int
+    not_evaluated: int
+
+
+def gene_counts(mutations: pd.DataFrame, gene: str, alteration: str | None = None) -> GeneCounts:
+    """Altered, evaluated and not-evaluated patients for ``gene`` in a validated table.
+
+    Parameters
+    ----------
+    mutations
+        A table returned by :func:`mutations_from_frame` (or any table with its columns; a
+        patient without a row for ``gene`` counts as not evaluated either way).
+    gene
+        The gene, or ``KARYOTYPE``.
+    alteration
+        Count only this alteration class as altered (e.g. ``"hypodiploidy"``); default: any.
+    """
     rows = mutations.loc[mutations["gene"] == gene]
-    evaluated = rows["patient_id"].nunique()
-    altered = rows.loc[rows["alteration"] != "unaltered", "patient_id"].nunique()
-    return int(altered), int(evaluated)
+    tested = rows.loc[rows["alteration"] != NOT_EVALUATED]
+    found = tested.loc[~tested["alteration"].isin(_STATES)]
+    if alteration is not None:
+        found = found.loc[found["alteration"] == alteration]
+    evaluated = int(tested["patient_id"].nunique())
+    return GeneCounts(
+        altered=int(found["patient_id"].nunique()),
+        evaluated=evaluated,
+        not_evaluated=int(mutations["patient_id"].nunique()) - evaluated,
+    )
+
+
+def alteration_counts(mutations: pd.DataFrame, gene: str) -> tuple[int, int]:
+    """Patients with ``gene`` altered and patients evaluated for it (``not_evaluated`` left out)."""
+    counts = gene_counts(mutations, gene)
+    return counts.altered, counts.evaluated

@@ -6,7 +6,7 @@ Two generators, documented parameter by parameter in ``docs/course_demo.md``:
   myeloma, shaped like the case series of Geyer et al. (2023): time from first lenalidomide to
   B-ALL, cumulative exposure, regression after withdrawal in 5, 28 treated with 25 CR/CRi,
   allogeneic HCT, EFS, and a mutations table (TP53 9/19 evaluable, low hypodiploidy 8/26, one
-  BCR::ABL1 fusion).
+  BCR::ABL1 fusion; the genes and karyotypes not evaluated are ``not_evaluated`` rows).
 * :func:`simulate_maintenance_cohort`: a myeloma maintenance cohort (default 300 patients) in
   which SPM competes with death; the SPM hazard rises with cumulative lenalidomide exposure
   (known log hazard ratio), for time-varying Cox and competing-risk analyses.
@@ -118,7 +118,8 @@ class BallParameters:
     followup : (float, float)
         Uniform follow-up from B-ALL to the data cut (assumption).
     tp53_evaluable, tp53_mutated, karyotype_evaluable, hypodiploid : int
-        Published 19, 9, 26, 8.
+        Published 19, 9, 26, 8. The panel genes (TP53 and ``other_genes``) of the other 13
+        patients and the karyotype of the other 6 are written as ``not_evaluated`` rows.
     """
 
     n: int = 32
@@ -255,13 +256,19 @@ def _ball_mutations(rng: np.random.Generator, prm: BallParameters, ids: list[str
     kinds = np.array(["missense", "frameshift", "nonsense", "splice"])
     rows = []
     for i, pid in enumerate(ids):
+        # random draws for the panel patients only, in the same order as before the
+        # not_evaluated rows were written: every seed gives the same cohort as before
         if i in set(panel.tolist()):
             kind = kinds[rng.choice(4, p=[0.7, 0.1, 0.1, 0.1])] if i in tp53_mut else "unaltered"
             rows.append((pid, "TP53", str(kind)))
             for gene, alteration, p in prm.other_genes:
                 rows.append((pid, gene, alteration if rng.random() < p else "unaltered"))
+        else:
+            rows += [(pid, g, "not_evaluated") for g in ("TP53", *(o[0] for o in prm.other_genes))]
         if i in set(kary.tolist()):
             rows.append((pid, "KARYOTYPE", "hypodiploidy" if i in hypo else "unaltered"))
+        else:
+            rows.append((pid, "KARYOTYPE", "not_evaluated"))
         rows.append((pid, "BCR::ABL1", "fusion" if i == fusion else "unaltered"))
     return pd.DataFrame(rows, columns=["patient_id", "gene", "alteration"])
 
@@ -282,7 +289,9 @@ def simulate_ball_cohort(
     -------
     SimulatedCourse
         ``events``: ``patient_id`` (``BALL-01``...), ``event``, ``month``, ``detail``;
-        ``mutations``: ``patient_id``, ``gene``, ``alteration``.
+        ``mutations``: ``patient_id``, ``gene``, ``alteration``: a row for every patient, gene
+        and the karyotype (``unaltered`` or ``not_evaluated`` where nothing was found or
+        tested).
 
     References
     ----------

@@ -180,6 +180,10 @@ def _parse_date(text: str, file: str, row: int) -> dt.date:
         ) from None
 
 
+#: no course lasts longer than a century; larger values are typing errors (and overflow later)
+_MAX_MONTH = 1200.0
+
+
 def _parse_month(text: str, file: str, row: int) -> float:
     try:
         value = float(text)
@@ -200,6 +204,16 @@ def _parse_month(text: str, file: str, row: int) -> float:
         raise _bad("month is not a number", file, row, "month", text, remedy) from None
     if not np.isfinite(value):
         raise _bad("month is not a finite number", file, row, "month", text, "enter a number")
+    if value > _MAX_MONTH:
+        raise _bad(
+            f"month is implausibly large (more than {_MAX_MONTH:g} months, 100 years, after "
+            "diagnosis)",
+            file,
+            row,
+            "month",
+            text,
+            "enter months since the myeloma diagnosis",
+        )
     if value < 0:
         raise _bad(
             "month is negative",

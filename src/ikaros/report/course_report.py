@@ -16,7 +16,7 @@ from typing import Any
 
 from ikaros.course.analysis import COURSE_SCHEMA_VERSION
 from ikaros.errors import SchemaVersionError
-from ikaros.report.build import Block, FigureRef, Section, render_page
+from ikaros.report.document import Block, FigureRef, Section, render_page
 from ikaros.report.tables import Table, fmt_p
 
 __all__ = ["HTML_NAME", "PDF_NAME", "build_course_report", "course_sections"]
@@ -694,26 +694,66 @@ def _competing(results: Mapping[str, Any]) -> Section:
     return sec
 
 
+def _mutation_cells(block: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """n/N among the evaluated, the patients not evaluated, the frequency and its CI."""
+    count, n = block.get("count"), block.get("n")
+    lo, hi = block.get("lower"), block.get("upper")
+    ci = "n/a" if lo is None or hi is None else f"{100 * lo:.1f}-{100 * hi:.1f}%"
+    not_evaluated = block.get("not_evaluated")
+    return (
+        f"{count}/{n}",
+        "n/a" if not_evaluated is None else str(not_evaluated),  # schema 1.0 has no count
+        _pct(block.get("estimate"), 1),
+        ci,
+    )
+
+
+def _evaluable_sentence(label: str, block: Mapping[str, Any]) -> str:
+    text = f"{label} in {block['count']} of {block['n']} evaluable patients"
+    if block.get("estimate") is not None:
+        text += f" ({_pct(block['estimate'])})"
+    if block.get("not_evaluated"):
+        text += f"; {block['not_evaluated']} not evaluated"
+    return text
+
+
 def _mutations(results: Mapping[str, Any]) -> Section:
     sec = Section("mutations", "Mutations")
     m = results.get("mutations")
     if not m:
         sec.blocks.append(Block("text", "No mutations table was analysed."))
         return sec
-    rows = [(gene, *_prop_cells(b)) for gene, b in (m.get("genes") or {}).items()]
-    for key, label in (("TP53", "TP53 altered (any)"), ("hypodiploidy", "Low hypodiploidy")):
+    rows = [(gene, *_mutation_cells(b)) for gene, b in (m.get("genes") or {}).items()]
+    said = []
+    for key, label, words in (
+        ("TP53", "TP53 altered (any)", "TP53 altered"),
+        ("hypodiploidy", "Low hypodiploidy", "low hypodiploidy"),
+    ):
         if m.get(key):
-            rows.append((label, *_prop_cells(m[key])))
+            rows.append((label, *_mutation_cells(m[key])))
+            said.append(_evaluable_sentence(words, m[key]))
+    if said:
+        patients = m.get("patients")
+        head = f"Of the {patients} patients in the mutations table: " if patients else ""
+        sec.blocks.append(Block("text", head + "; ".join(said) + "."))
     sec.blocks.append(
         Block(
             "table",
             table=Table(
                 "course_mutations",
                 "Alteration frequencies among evaluable patients",
-                ("Gene / alteration", "Altered / evaluable", "Frequency", "95% CI"),
+                (
+                    "Gene / alteration",
+                    "Altered / evaluable",
+                    "Not evaluated",
+                    "Frequency",
+                    "95% CI",
+                ),
                 tuple(rows),
-                "Clopper-Pearson exact confidence intervals; the denominator is the patients "
-                "tested for each gene.",
+                "Clopper-Pearson exact confidence intervals. The denominator is the patients "
+                "evaluated for each gene; patients of the mutations table not evaluated for it "
+                "(a not_evaluated row, or no row for the gene) are counted apart and left out, "
+                "as Geyer et al. (2023) report them.",
             ),
         )
     )
@@ -751,9 +791,9 @@ def _figures(results: Mapping[str, Any], figdir: Path) -> Section | None:
             + "."
         )
     onco_caption = (
-        "Alterations per patient (columns) and gene (rows). The percentages beside the panel are "
-        "of all patients in the mutations table; the Mutations table gives the frequencies among "
-        "the patients tested for each gene."
+        "Alterations per patient (columns) and gene (rows); light grey: not altered, dark grey: "
+        "not evaluated in that patient. The percentages and n/N beside the panel are among the "
+        "patients evaluated for each gene, as in the Mutations table."
     )
     c = results["cohort"]
     plan = [

@@ -29,7 +29,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from ikaros.report.build import Section, _repro, study_subtitle
+from ikaros.report.document import Section, repro_record, study_subtitle
 from ikaros.report.tables import Table
 from ikaros.results import Results
 
@@ -87,21 +87,29 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _column_widths(t: Table, width: float, size: float = 6.8) -> list[float]:
-    """Natural column widths from the measured text; only wide columns shrink to fit."""
-    pad = 7.0
-    natural = []
+    """Column widths from the measured text: natural widths when they fit; else every column
+    keeps its longest word (no word is broken) and the room left goes to the columns with
+    longer text, in proportion to what they lack."""
+    pad = 13.0  # the table's cell padding (6 + 6) and a point to spare
+
+    def words(text: str, font: str) -> float:
+        return max((pdfmetrics.stringWidth(w, font, size) for w in text.split()), default=0.0)
+
+    natural, minimum = [], []
     for i, head in enumerate(t.header):
-        words = max(pdfmetrics.stringWidth(w, _BOLD, size) for w in head.split())
-        cells = [pdfmetrics.stringWidth(row[i], _FONT, size) for row in t.rows]
-        natural.append(max([words, *cells]) + pad)
+        cells = [row[i] for row in t.rows]
+        full = max([pdfmetrics.stringWidth(c, _FONT, size) for c in cells], default=0.0)
+        word = max([words(head, _BOLD), *(words(c, _FONT) for c in cells)])
+        natural.append(max(word, full) + pad)
+        minimum.append(word + pad)
     if sum(natural) <= width:
         extra = (width - sum(natural)) / len(natural)
         return [w + extra for w in natural]
-    narrow = [w <= 60.0 for w in natural]
-    fixed = sum(w for w, n in zip(natural, narrow, strict=True) if n)
-    wide_total = sum(w for w, n in zip(natural, narrow, strict=True) if not n)
-    room = max(width - fixed, 0.2 * width)
-    return [w if n else w * room / wide_total for w, n in zip(natural, narrow, strict=True)]
+    if sum(minimum) >= width:
+        return [w * width / sum(minimum) for w in minimum]
+    lack = [n - m for n, m in zip(natural, minimum, strict=True)]
+    room = width - sum(minimum)
+    return [m + room * k / sum(lack) for m, k in zip(minimum, lack, strict=True)]
 
 
 def _table(t: Table, st: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
@@ -133,7 +141,7 @@ def _figure(
     img = Image(str(path))
     # natural size (figures are saved at 300 dpi), capped by the frame; Kaplan-Meier figures
     # two to a page
-    max_height = (11.2 if path.stem.startswith("km_") else 20.0) * cm
+    max_height = (11.2 if path.stem.startswith(("km_", "cif_")) else 20.0) * cm
     natural = 72.0 / 300.0
     scale = min(natural, width / img.imageWidth, max_height / img.imageHeight)
     img.drawWidth = img.imageWidth * scale
@@ -143,7 +151,15 @@ def _figure(
 
 
 #: Sections of the study report that start on a new page.
-STUDY_PAGE_BREAKS: tuple[str, ...] = ("survival-", "cox", "markers")
+STUDY_PAGE_BREAKS: tuple[str, ...] = (
+    "survival-",
+    "groups-",
+    "competing-",
+    "cox",
+    "performance",
+    "predictive",
+    "markers",
+)
 
 
 def _repro_markup(repro: dict[str, Any]) -> str:
@@ -242,10 +258,12 @@ def render_document(
 
 def render_pdf(results: Results, sections: list[Section], path: Path) -> None:
     """Write the study report sections to ``path`` as an A4 PDF."""
+    from ikaros.report.naming import report_title
+
     render_document(
         path,
-        title=results.input.source,
+        title=report_title(results),
         subtitle=study_subtitle(results),
         sections=sections,
-        repro=_repro(results),
+        repro=repro_record(results),
     )

@@ -84,6 +84,7 @@ RC: dict[str, Any] = {
     "lines.solid_capstyle": "butt",
     "patch.linewidth": 0.6,
     "text.usetex": False,
+    "text.parse_math": False,  # user text (marker names with $) is never read as mathtext
     "mathtext.default": "regular",
     "figure.dpi": 100,
     "figure.facecolor": "white",

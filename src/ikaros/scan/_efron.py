@@ -1,186 +1,76 @@
 """Vectorised Newton-Raphson for many Cox models at once (Efron or Breslow ties).
 
-This module holds the numerical core of :func:`ikaros.scan.engine.cox_scan`. Every function
-works on a *block* of genes: a ``(n_patients, n_genes)`` array whose rows are sorted as
-:func:`ikaros.scan._layout.make_layout` orders them. Each column is one model
-``gene + covariates``; the covariates are shared by all columns.
+This module holds the iteration behind :func:`ikaros.scan.engine.cox_scan` and
+:func:`ikaros.stats.cox.fit_cox`: every column of a block of genes (a ``(n_patients, n_genes)``
+array whose rows are sorted as :func:`ikaros.scan._layout.make_layout` orders them) is one model
+``gene + covariates``, the covariates shared by all columns. The log partial likelihood, score
+and information come from :mod:`ikaros.scan._evaluate` (Efron's terms summed per tied time in
+closed form); here are step halving, convergence, and the evidence of a monotone likelihood.
 
-Risk-set sums
--------------
-Rows are sorted once by decreasing time (:mod:`ikaros.scan._layout`): a sparse 0/1 product and a
-running sum over event times give every risk-set sum ``S_j`` and death sum ``A_j`` of a whole
-block at once, with no loop over patients.
-
-Efron's approximation
----------------------
-For ``l = 0 .. d_j - 1`` and ``f = l / d_j`` (Efron 1977; Therneau & Grambsch 2000, sec. 3.3)::
-
-    denom_jl = S0_j - f A0_j
-    loglik   = sum_deaths eta_i - sum_jl log(denom_jl)
-    U        = sum_deaths x_i   - sum_jl (S1_j - f A1_j) / denom_jl
-    I        = sum_jl [(S2_j - f A2_j) / denom_jl - m_jl m_jl'],  m_jl = (S1_j - f A1_j) / denom_jl
-
-with ``S0, S1, S2`` the risk-set sums of ``w, w x, w x x'`` and ``A`` the same sums over the
-deaths, ``w = exp(eta)``. Breslow's approximation is ``f = 0``. The ``(j, l)`` pairs are laid out
-once as index vectors, so ties cost one gather per block, not a loop.
-
-``eta`` is shifted by its per-gene maximum before ``exp`` (the partial likelihood does not
-change when every ``eta`` moves by the same constant), so ``w <= 1`` never overflows.
+References
+----------
+Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model. Springer 2000,
+sections 3.2-3.3 (Newton-Raphson with step halving).
+Heinze G, Schemper M. A solution to the problem of monotone likelihood in Cox regression.
+Biometrics 2001;57:114-119.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ikaros.scan._layout import Layout, colsum, running_sum
+from ikaros.scan._evaluate import (
+    GroupMoments,
+    _Eval,
+    _evaluate,
+    _evaluate_one,
+    _Work,
+    group_moments,
+    work_doubles,
+)
+from ikaros.scan._layout import Layout, colsum
 
-__all__ = ["DIVERGED", "BlockFit", "fit_block", "work_doubles"]
+__all__ = [
+    "FLAT_SE_RATIO",
+    "PROBE_FAR",
+    "BlockFit",
+    "GroupMoments",
+    "fit_block",
+    "group_moments",
+    "work_doubles",
+]
 
-#: |coefficient x SD| (a standardised coefficient) beyond which the estimate is taken to diverge:
-#: a hazard ratio per SD above e^15 = 3.3e6 (the same rule as :mod:`ikaros.stats.cox`).
-DIVERGED: Final = 15.0
+#: A fit whose standard error (standardised scale) grew more than this many times from its
+#: value at the start may sit on the flat asymptote of a monotone likelihood, where rounding can
+#: stop Newton-Raphson as if converged: such fits are probed (:func:`_probe`). Finite estimates
+#: change the SE by a factor of order 1; a probed finite estimate stays an ordinary fit.
+FLAT_SE_RATIO: Final = 1e3
+#: How far (standardised units, i.e. a factor e^64 in the hazard ratio per SD) the probe moves
+#: the estimate along its direction of travel.
+PROBE_FAR: Final = 64.0
+#: Largest range of the linear predictor over patients that Newton-Raphson may step to: weights
+#: down to exp(-600) ~ 1e-261 of the largest keep every risk-set sum and its derivatives
+#: representable (exp(-745) underflows to 0). A finite estimate beyond it would put hazard
+#: ratios above e^600 between patients, beyond double precision for R as well. A trial point
+#: beyond it is treated like one that lowered the log-likelihood (the step is halved).
+MAX_SPAN: Final = 600.0
+#: Largest range of the linear predictor at a probe point (exp(-700) ~ 1e-304 is still a
+#: normal double).
+_PROBE_SPAN: Final = 700.0
+#: Relative slack when deciding that the log-likelihood did not fall at a probe point.
+_PROBE_SLACK: Final = 1e-10
 #: Relative slack when deciding that a Newton step lowered the log-likelihood: rounding error
 #: alone can lower it by ~1e-15 relative at the optimum; that must not trigger step halving.
 _LL_SLACK: Final = 1e-13
 #: A standardised feature whose information at the start is below this (per death) carries no
 #: information (constant within every risk set, or collinear with the covariates).
 _NO_INFO: Final = 1e-10
-
-
-@dataclass
-class _Eval:
-    loglik: NDArray[np.float64]  # (G,)
-    score: NDArray[np.float64]  # (G, p)
-    info: NDArray[np.float64]  # (G, p, p)
-
-
-def _n_products(p: int) -> tuple[int, int]:
-    """Risk-set sums per gene: ``w``, ``w x_a`` and ``w x_a x_b`` (a <= b); and the pairs."""
-    pairs = p * (p + 1) // 2
-    return 1 + p + pairs, pairs
-
-
-def work_doubles(lay: Layout, p: int) -> int:
-    """Doubles of working memory per gene of a block (see :class:`_Work`)."""
-    q, pairs = _n_products(p)
-    return q * lay.n + (2 * q + pairs + 2) * lay.events + (2 * q + 1) * lay.m
-
-
-class _Work:
-    """Preallocated working arrays for one block, reused by every Newton iteration.
-
-    Reusing them matters: a fresh multi-megabyte array per operation costs page faults that
-    took as long as the arithmetic. ``view(pool, k, width)`` returns the ``k``-th contiguous
-    ``(rows, width)`` array of a pool, so the active block can shrink without reallocating.
-    """
-
-    def __init__(self, lay: Layout, G: int, p: int) -> None:
-        q, pairs = _n_products(p)
-        self.products = np.empty(q * lay.n * G)  # (n, q, G): w, w x_a, w x_a x_b
-        self.terms = np.empty(q * lay.events * G)  # (D, q, G): S - f A per Efron term
-        self.deaths = np.empty(q * lay.events * G)  # (D, q, G): f A, then the ratios
-        self.cross = np.empty(pairs * lay.events * G)  # (D, pairs, G): m_a m_b
-        self.inv = np.empty(lay.events * G)  # (D, G): 1 / denominator
-        self.log = np.empty(lay.events * G)  # (D, G): log denominator
-
-    @staticmethod
-    def view(pool: NDArray[np.float64], rows: int, width: int) -> NDArray[np.float64]:
-        return pool[: rows * width].reshape(rows, width)
-
-
-def _evaluate(
-    z: NDArray[np.float64] | None,
-    cov: Sequence[NDArray[np.float64]],
-    z_max: NDArray[np.float64] | None,
-    z_min: NDArray[np.float64] | None,
-    death_sums: NDArray[np.float64],
-    beta: NDArray[np.float64],
-    lay: Layout,
-    work: _Work,
-) -> _Eval:
-    """Log partial likelihood, score and information at ``beta`` for every column.
-
-    ``z`` is the ``(n, G)`` standardised, time-sorted gene block (``None`` for the
-    covariates-only model, ``G = 1``); ``cov`` the ``k`` standardised, sorted covariates as
-    ``(n, 1)`` columns; ``beta`` is ``(G, p)`` with the gene first; ``death_sums`` ``(G, p)``.
-
-    All ``q`` weighted products sit side by side in one ``(n, q * G)`` array, so that one sparse
-    product, one running sum and a handful of array operations serve every term of the score
-    and the information, whatever ``p``.
-    """
-    G, p = beta.shape
-    q, n_pairs = _n_products(p)
-    pairs = [(a, b) for a in range(p) for b in range(a, p)]
-    n, D, m = lay.n, lay.events, lay.m
-    feats: list[NDArray[np.float64]] = ([] if z is None else [z]) + list(cov)
-    view = _Work.view
-    P = view(work.products, n, q * G).reshape(n, q, G)
-    w = P[:, 0, :]
-
-    # eta, shifted by its per-gene maximum, then w = exp(eta) <= 1
-    np.multiply(feats[0], beta[:, 0], out=w)
-    if p > 1:
-        tmp = P[:, 1, :]
-        for a in range(1, p):
-            np.multiply(feats[a], beta[:, a], out=tmp)
-            w += tmp
-    if p == 1 and z is not None:
-        assert z_max is not None and z_min is not None
-        b0 = beta[:, 0]
-        shift = np.where(b0 >= 0, b0 * z_max, b0 * z_min)
-    else:
-        shift = w.max(axis=0)
-    w -= shift
-    np.exp(w, out=w)
-    for a in range(p):
-        np.multiply(w, feats[a], out=P[:, 1 + a, :])
-    for k, (a, b) in enumerate(pairs):
-        np.multiply(P[:, 1 + a, :], feats[b], out=P[:, 1 + p + k, :])
-
-    # risk-set sums S_j (running sum over event times) and death sums A_j of every product
-    seg = np.asarray(lay.sums @ P.reshape(n, q * G))  # (m, qG), or (2m, qG) with ties
-    cum = seg[:m]
-    running_sum(cum)
-    if not lay.tied and m == D:  # one Efron term per event time, f = 0
-        T = cum
-    else:
-        T = view(work.terms, D, q * G)
-        np.take(cum, lay.expand, axis=0, out=T)
-        if lay.tied:
-            fA = view(work.deaths, D, q * G)
-            np.take(seg[m:], lay.expand, axis=0, out=fA)
-            np.multiply(fA, lay.frac[:, None], out=fA)
-            np.subtract(T, fA, out=T)
-    T3 = T.reshape(D, q, G)
-    denom = T3[:, 0, :]
-    inv = view(work.inv, D, G)
-    np.divide(1.0, denom, out=inv)
-    logd = view(work.log, D, G)
-    np.log(denom, out=logd)
-    loglik = np.sum(beta * death_sums, axis=1) - D * shift - colsum(logd)
-
-    # ratios (S1 - f A1) / denom (the means m_a) and (S2 - f A2) / denom, then m_a m_b
-    R = view(work.deaths, D, (q - 1) * G).reshape(D, q - 1, G)
-    np.multiply(T3[:, 1:, :], inv[:, None, :], out=R)
-    ratio_sums = colsum(R.reshape(D, (q - 1) * G)).reshape(q - 1, G)
-    MM = view(work.cross, D, n_pairs * G).reshape(D, n_pairs, G)
-    for k, (a, b) in enumerate(pairs):
-        np.multiply(R[:, a, :], R[:, b, :], out=MM[:, k, :])
-    cross_sums = colsum(MM.reshape(D, n_pairs * G)).reshape(n_pairs, G)
-
-    score = death_sums - ratio_sums[:p].T
-    info = np.empty((G, p, p))
-    for k, (a, b) in enumerate(pairs):
-        val = ratio_sums[p + k] - cross_sums[k]
-        info[:, a, b] = val
-        info[:, b, a] = val
-    return _Eval(loglik=loglik, score=score, info=info)
 
 
 def _solve(info: NDArray[np.float64], score: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -215,18 +105,39 @@ def _inverse_diag(info: NDArray[np.float64]) -> NDArray[np.float64]:
 
 @dataclass
 class BlockFit:
-    """Newton-Raphson results for one block, on the standardised scale."""
+    """Newton-Raphson results for one block, on the standardised scale.
+
+    ``monotone`` is the evidence of an infinite estimate found by :func:`fit_block` itself:
+    the log-likelihood does not fall when the estimate is moved much further along the
+    direction it travelled (see :func:`_probe`). Callers add the exact one-covariate check
+    (:func:`ikaros.scan._layout.separated`).
+    """
 
     beta: NDArray[np.float64]  # (G, p)
     var: NDArray[np.float64]  # (G, p): diag of the inverse information
     var_start: NDArray[np.float64]  # (G, p): the same at the starting values
+    info: NDArray[np.float64]  # (G, p, p): information at beta
     loglik: NDArray[np.float64]  # (G,)
     loglik_start: NDArray[np.float64]  # (G,)
     n_iter: NDArray[np.int64]
     converged: NDArray[np.bool_]
-    diverged: NDArray[np.bool_]
     no_info: NDArray[np.bool_]
-    increasing: NDArray[np.bool_]  # last accepted step raised the log-likelihood
+    singular: NDArray[np.bool_]  # the information became singular on the way
+    flat: NDArray[np.bool_]  # some SE grew more than FLAT_SE_RATIO-fold from the start
+    probed: NDArray[np.bool_]  # suspect fits whose likelihood was probed (see _probe)
+    monotone: NDArray[np.bool_]  # probed: the log-likelihood still rises far out
+
+
+def _directions(
+    *candidates: NDArray[np.float64],
+) -> list[tuple[NDArray[np.float64], NDArray[np.bool_]]]:
+    """Unit vectors of each ``(k, p)`` candidate direction, with the rows where it exists."""
+    out = []
+    for d in candidates:
+        norm = np.sqrt(np.sum(d * d, axis=1))
+        ok = np.isfinite(norm) & (norm > 0)
+        out.append((np.where(ok[:, None], d / np.where(ok, norm, 1.0)[:, None], 0.0), ok))
+    return out
 
 
 def fit_block(
@@ -243,7 +154,8 @@ def fit_block(
     Parameters
     ----------
     z
-        ``(n, G)`` standardised gene block in ``lay.order`` (``None``: covariates-only model).
+        ``(n, G)`` standardised gene block in ``lay.order`` (``None``: covariates-only model,
+        ``G = 1``).
     cov
         Standardised covariates in ``lay.order``, each ``(n, 1)``.
     beta0
@@ -262,9 +174,16 @@ def fit_block(
     every active column. A column whose log-likelihood fell (or is not finite) halves its step
     towards the last accepted point (R ``coxph`` does the same); otherwise the point is accepted
     and the next Newton step is taken. Columns leave the active set when converged, when they
-    carry no information at the start (``no_info``), or when they diverge (a standardised
-    coefficient beyond :data:`DIVERGED`, or an information matrix that became singular); the
-    active block is then compacted so that finished columns cost nothing.
+    carry no information at the start (``no_info``), or when the information matrix became
+    singular on the way (as it does along a monotone likelihood); the active block is then
+    compacted so that finished columns cost nothing. No bound on the size of a coefficient
+    stops a fit: a large finite estimate is iterated to convergence like any other.
+
+    Columns that did not converge, whose information became singular, or whose standard error
+    grew more than :data:`FLAT_SE_RATIO`-fold from the start (Newton-Raphson can stop on the
+    flat asymptote of a monotone likelihood, where the score is rounding noise) are probed
+    (:func:`_probe`): ``monotone`` is set where the log-likelihood does not fall when the
+    estimate moves far along its direction of travel.
     """
     G, p = beta0.shape
     work = _Work(lay, G, p)
@@ -278,24 +197,28 @@ def fit_block(
         death_sums = np.array([dsum_cov], dtype=np.float64).reshape(1, p)
 
     beta_acc = beta0.astype(np.float64, copy=True)
+    beta_prev = beta_acc.copy()  # the accepted point before the last one
+    step_acc = np.full((G, p), np.nan)  # the Newton step computed at the accepted point
     ll_acc = np.empty(G)
     info_acc = np.empty((G, p, p))
     n_iter = np.zeros(G, dtype=np.int64)
     converged = np.zeros(G, dtype=bool)
-    diverged = np.zeros(G, dtype=bool)
+    singular = np.zeros(G, dtype=bool)
+    at_limit = np.zeros(G, dtype=bool)
     no_info = np.zeros(G, dtype=bool)
-    increasing = np.zeros(G, dtype=bool)
     done = np.zeros(G, dtype=bool)
 
-    def ev(
-        idx: NDArray[np.intp] | None, zw: NDArray[np.float64] | None, b: NDArray[np.float64]
-    ) -> _Eval:
+    xt = np.ascontiguousarray(np.column_stack([c[:, 0] for c in cov]).T) if z is None else None
+
+    def ev(idx: NDArray[np.intp], zw: NDArray[np.float64] | None, b: NDArray[np.float64]) -> _Eval:
+        if xt is not None:  # one model (G = 1): the row-contiguous evaluator
+            return _evaluate_one(xt, death_sums, b, lay)
         return _evaluate(
             zw,
             cov,
-            None if z_max is None or idx is None else z_max[idx],
-            None if z_min is None or idx is None else z_min[idx],
-            death_sums if idx is None else death_sums[idx],
+            None if z_max is None else z_max[idx],
+            None if z_min is None else z_min[idx],
+            death_sums[idx],
             b,
             lay,
             work,
@@ -321,8 +244,11 @@ def fit_block(
             except np.linalg.LinAlgError:
                 schur = np.zeros(G)
         no_info[:] = ~(schur > _NO_INFO * max(lay.events, 1))
+        if z is None:  # the covariates-only model: every covariate must carry information
+            no_info[:] |= ~np.all(diag > _NO_INFO * max(lay.events, 1), axis=1)
         done |= no_info
         step = _solve(first.info, first.score)
+        step_acc[:] = step
         small = np.all(np.abs(step) <= tol * (1.0 + np.abs(beta_acc)), axis=1)
         bad = ~np.all(np.isfinite(step), axis=1)
         no_info |= bad & ~done
@@ -339,22 +265,23 @@ def fit_block(
             cur = ev(active, zw, beta_try[active])
             n_iter[active] += 1
             old = ll_acc[active]
-            ok = np.isfinite(cur.loglik) & (cur.loglik >= old - _LL_SLACK * np.abs(old))
+            within = cur.spread <= MAX_SPAN
+            ok = np.isfinite(cur.loglik) & (cur.loglik >= old - _LL_SLACK * np.abs(old)) & within
+            at_limit[active] = ~within
             # accepted points: take the next Newton step from them
             acc = active[ok]
             if acc.size:
-                increasing[acc] = cur.loglik[ok] > old[ok]
+                beta_prev[acc] = beta_acc[acc]
                 beta_acc[acc] = beta_try[acc]
                 ll_acc[acc] = cur.loglik[ok]
                 info_acc[acc] = cur.info[ok]
                 step = _solve(cur.info[ok], cur.score[ok])
-                # diverging: a coefficient ran off, or (having had information at the start)
-                # the information vanished on the way, as it does along a monotone likelihood
-                div = np.any(np.abs(beta_acc[acc]) > DIVERGED, axis=1)
-                div |= ~np.all(np.isfinite(step), axis=1)
+                step_acc[acc] = step
+                # the information vanished on the way (a monotone likelihood's asymptote)
+                div = ~np.all(np.isfinite(step), axis=1)
                 small = np.all(np.abs(step) <= tol * (1.0 + np.abs(beta_acc[acc])), axis=1)
                 small &= ~div
-                diverged[acc[div]] = True
+                singular[acc[div]] = True
                 converged[acc[small]] = True
                 done[acc[div | small]] = True
                 beta_try[acc] = beta_acc[acc] + np.where((div | small)[:, None], 0.0, step)
@@ -366,7 +293,9 @@ def fit_block(
                     np.abs(beta_try[rej] - beta_acc[rej]) <= tol * (1.0 + np.abs(beta_acc[rej])),
                     axis=1,
                 )
-                converged[rej[tiny]] = True  # the optimum is as close as rounding allows
+                # the optimum is as close as rounding allows (unless the halving only kept the
+                # step within MAX_SPAN: then the fit stops there, not converged)
+                converged[rej[tiny & ~at_limit[rej]]] = True
                 done[rej[tiny]] = True
             keep = ~done[active]
             if not np.all(keep):
@@ -374,15 +303,95 @@ def fit_block(
                 if zw is not None:
                     zw = zw[:, keep]
         var = _inverse_diag(info_acc)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = var / var_start
+        flat = np.any(~(ratio <= FLAT_SE_RATIO**2), axis=1) & ~no_info
+        probed = ~no_info & (~converged | flat | singular)
+        monotone = np.zeros(G, dtype=bool)
+        idx = np.flatnonzero(probed)
+        if idx.size:
+            monotone[idx] = _probe(
+                lambda sub, b: ev(idx[sub], None if z is None else z[:, idx[sub]], b).loglik,
+                (z, cov),
+                beta_acc[idx],
+                ll_acc[idx],
+                [beta_acc[idx] - beta0[idx], beta_acc[idx] - beta_prev[idx], step_acc[idx]],
+                idx,
+            )
     return BlockFit(
         beta=beta_acc,
         var=var,
         var_start=var_start,
+        info=info_acc,
         loglik=ll_acc,
         loglik_start=ll_start,
         n_iter=n_iter,
         converged=converged,
-        diverged=diverged,
         no_info=no_info,
-        increasing=increasing,
+        singular=singular,
+        flat=flat,
+        probed=probed,
+        monotone=monotone,
     )
+
+
+def _spread(
+    data: tuple[NDArray[np.float64] | None, Sequence[NDArray[np.float64]]],
+    cols: NDArray[np.intp],
+    d: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Range over patients of the linear predictor ``x' d`` for each probed column."""
+    z, cov = data
+    parts: list[NDArray[np.float64]] = []
+    if z is not None:
+        parts.append(z[:, cols] * d[:, 0])
+    a = 0 if z is None else 1
+    parts.extend(c * d[:, a + j] for j, c in enumerate(cov))
+    eta = parts[0].copy()
+    for extra in parts[1:]:
+        eta += extra
+    return np.asarray(eta.max(axis=0) - eta.min(axis=0))
+
+
+def _probe(
+    loglik_at: Callable[[NDArray[np.intp], NDArray[np.float64]], NDArray[np.float64]],
+    data: tuple[NDArray[np.float64] | None, Sequence[NDArray[np.float64]]],
+    beta: NDArray[np.float64],
+    loglik: NDArray[np.float64],
+    candidates: list[NDArray[np.float64]],
+    cols: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """Whether the log-likelihood still rises far beyond ``beta`` (evidence of monotonicity).
+
+    For each candidate direction (the whole way travelled from the start, the last accepted
+    step, the pending Newton step), the log-likelihood is evaluated at ``beta + s d`` for a
+    unit vector ``d`` and ``s`` = ``PROBE_FAR / 8`` and ``PROBE_FAR`` standardised units (fewer
+    where the linear predictor would then span more than ``_PROBE_SPAN``, so that no risk-set
+    sum underflows). The partial likelihood is concave: at a finite maximum with information
+    along ``d`` it falls by about ``s^2 I_dd / 2``, while on a monotone likelihood it keeps
+    rising towards its supremum (or stays flat to rounding). A column is monotone when, along
+    some candidate, neither move lowers the log-likelihood by more than rounding.
+    """
+    k, _ = beta.shape
+    slack = _PROBE_SLACK * np.maximum(1.0, np.abs(loglik))
+    found = np.zeros(k, dtype=bool)
+    for d, ok in _directions(*candidates):
+        rows = np.flatnonzero(ok & ~found)
+        if rows.size == 0:
+            continue
+        here = _spread(data, cols[rows], beta[rows])
+        span = _spread(data, cols[rows], d[rows])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            room = np.where(span > 0, np.maximum(_PROBE_SPAN - here, 0.0) / span, PROBE_FAR)
+        far = np.minimum(PROBE_FAR, room)
+        usable = far >= 1.0
+        rows, far = rows[usable], far[usable]
+        if rows.size == 0:
+            continue
+        near_ll = loglik_at(rows, beta[rows] + (far / 8.0)[:, None] * d[rows])
+        far_ll = loglik_at(rows, beta[rows] + far[:, None] * d[rows])
+        rise = np.isfinite(near_ll) & np.isfinite(far_ll)
+        rise &= near_ll >= loglik[rows] - slack[rows]
+        rise &= far_ll >= near_ll - slack[rows]
+        found[rows[rise]] = True
+    return found

@@ -2,10 +2,11 @@
 
 Why own code
 ------------
-:func:`ikaros.stats.cox.fit_cox` wraps lifelines' ``CoxPHFitter``, which spends tens of
-milliseconds per model in pandas bookkeeping; a genome-wide scan through it takes many minutes.
-The issue asks for Cox regression, quartile log-rank tests and FDR for 20,000 genes x 1,000
-patients in under 5 s on a 2-core machine, >= 100x faster than a lifelines loop and >= 10x
+A loop over genes with a per-model fitter (lifelines' ``CoxPHFitter``, or even
+:func:`ikaros.stats.cox.fit_cox`, which runs on the same Efron code one model at a time) spends
+milliseconds per gene in bookkeeping; a genome-wide scan through it takes minutes. The issue
+asks for Cox regression, quartile log-rank tests and FDR for 20,000 genes x 1,000 patients in
+under 5 s on a 2-core machine, >= 100x faster than a lifelines loop and >= 10x
 faster than an R ``coxph`` loop, with peak memory under 3x the matrix size. Measured with
 ``benchmarks/bench_scan.py`` (seeded simulation, 1,000 patients x 20,000 genes, 510 deaths at
 394 distinct times, matrix 153 MiB; this 2-core machine):
@@ -44,19 +45,23 @@ Decisions
 - A constant gene, or one carrying no information (it varies only among patients who are never
   at risk at an event time, or is collinear with the covariates), does not abort the scan: its
   results are NaN, ``method`` is ``"none"`` and ``note`` says why.
-- Monotone likelihood (the estimate is infinite): flagged when a standardised coefficient
-  passes :data:`~ikaros.scan._efron.DIVERGED` (|coef x SD| > 15); when the information vanished
-  on the way (the SE grew more than :data:`FLAT_SE_RATIO`-fold from the start: the fit stopped
-  on the flat asymptote of the likelihood, where rounding can mimic convergence); when Newton-
-  Raphson runs out of iterations with the log-likelihood still rising; or when, at every event
-  time, the deaths all have the largest (or all the smallest) value of the gene in the risk set
-  (Heinze & Schemper 2001; checked exactly for every gene flagged otherwise or not converged).
-  With
-  ``firth_refit`` these genes are refitted one by one with
-  :func:`ikaros.stats.firth.fit_firth_cox` (Breslow ties, profile-likelihood CI, penalised
-  likelihood-ratio p; ``z`` is NaN, ``loglik`` is the penalised log-likelihood and the LR columns
-  hold the penalised LR test). Without it, the last Newton iterate is reported with
-  ``converged`` False.
+- Monotone likelihood (the estimate is infinite) is decided by evidence, never by the size of
+  a coefficient: a large but finite estimate is iterated to convergence and reported like any
+  other (as R ``coxph`` does). A gene is monotone when, at every event time, the deaths all
+  have the largest (or all the smallest) value of the gene in the risk set (Heinze & Schemper
+  2001; exact, checked for every suspect fit), or when the log-likelihood still does not fall
+  after the estimate is moved far along its direction of travel (:func:`ikaros.scan._efron.
+  _probe`; concavity makes a finite maximum fall there). Suspect fits are those that did not
+  converge, whose information became singular on the way, or whose SE grew more than
+  :data:`~ikaros.scan._efron.FLAT_SE_RATIO`-fold from the start (the flat asymptote, where
+  rounding can stop Newton-Raphson as if converged). With ``firth_refit`` monotone genes are
+  refitted one by one with :func:`ikaros.stats.firth.fit_firth_cox` (Breslow ties,
+  profile-likelihood CI, penalised likelihood-ratio p; ``z`` is NaN, ``loglik`` is the
+  penalised log-likelihood and the LR columns hold the penalised LR test); a refit that fails
+  leaves NaN estimates, ``method`` ``"none"`` and the reason in ``note``. Without
+  ``firth_refit`` the last Newton iterate is reported with ``converged`` False and the note.
+- A suspect fit that is neither separated nor rising did not converge: NaN estimates,
+  ``method`` ``"none"``, :data:`NOTE_NOT_CONVERGED`.
 
 References
 ----------
@@ -81,7 +86,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import special
 
 from ikaros.errors import AnalysisError
 from ikaros.scan._efron import fit_block, work_doubles
@@ -95,16 +100,11 @@ from ikaros.scan._validate import (
     survival_data,
     workers,
 )
-from ikaros.stats.firth import fit_firth_cox
 
 __all__ = ["CoxScan", "LogrankScan", "cox_scan", "logrank_scan"]
 
-#: A fit whose standard error (of the standardised gene) grew more than this many times from its
-#: value at the start has lost its information: the likelihood is flat there, i.e. monotone.
-#: Finite estimates change the SE by a factor of order 1.
-FLAT_SE_RATIO: Final = 1e3
 #: Two-sided 95% normal quantile for the Wald intervals (``qnorm(0.975)``).
-_Z975: Final = float(stats.norm.isf(0.025))
+_Z975: Final = float(-special.ndtri(0.025))
 
 NOTE_CONSTANT: Final = "not estimable: the gene is constant"
 NOTE_NO_INFO: Final = (
@@ -118,9 +118,19 @@ NOTE_FIRTH: Final = (
 NOTE_MONOTONE: Final = (
     "monotone likelihood (infinite estimate): values are the last Newton-Raphson iterate"
 )
-NOTE_NOT_CONVERGED: Final = "Newton-Raphson did not converge in max_iter iterations"
+NOTE_NOT_CONVERGED: Final = (
+    "not estimable: Newton-Raphson did not converge in max_iter iterations, and the "
+    "likelihood is not monotone"
+)
+NOTE_FIRTH_FAILED: Final = "monotone likelihood (infinite estimate); the Firth refit failed"
 
 ProgressFn = Callable[[int, int], object]
+
+
+def _brief(message: str, limit: int = 240) -> str:
+    """A reason short enough for one table cell (the Firth solver's messages can be long)."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 @dataclass(frozen=True)
@@ -223,7 +233,7 @@ def _covariates_only(
     cs: list[NDArray[np.float64]], lay: Layout, names: tuple[str, ...], max_iter: int, tol: float
 ) -> tuple[NDArray[np.float64], float]:
     fit = fit_block(None, cs, np.zeros((1, len(cs))), lay, max_iter=max_iter, tol=tol)
-    if not fit.converged[0] or fit.diverged[0] or fit.no_info[0]:
+    if not fit.converged[0] or fit.monotone[0] or fit.no_info[0] or fit.probed[0]:
         raise AnalysisError(
             f"scan: the covariates-only Cox model ({', '.join(names)}) does not converge "
             "(monotone likelihood or collinear covariates); it is needed as the baseline of "
@@ -340,28 +350,21 @@ def cox_scan(
                 out_f["se"][idx] = np.sqrt(fit.var[:, 0]) / scale
             out_f["loglik"][idx] = fit.loglik
             n_iter[idx] = fit.n_iter
-            converged[idx] = fit.converged
-            # a likelihood flat at the estimate (the information has all but vanished: SE grew
-            # more than FLAT_SE_RATIO-fold from the start) sits on the asymptote of a monotone
-            # likelihood, where rounding can stop Newton-Raphson as if converged
-            with np.errstate(invalid="ignore", divide="ignore"):
-                se_ratio = np.sqrt(fit.var[:, 0] / fit.var_start[:, 0])
-            flat = ~(se_ratio <= FLAT_SE_RATIO) & ~fit.no_info
-            # the exact separation check only where Newton did not converge or ended flat
+            # suspect fits: the exact separation check, beside the probe of fit_block
             sep = np.zeros(live.size, dtype=bool)
-            suspect = np.flatnonzero((~fit.converged | flat) & ~fit.no_info)
+            suspect = np.flatnonzero(fit.probed)
             if suspect.size:
                 sep[suspect] = separated(zl[:, suspect], lay)
-            mono = sep | flat | fit.diverged | (~fit.converged & fit.increasing)
-            mono &= ~fit.no_info
+            mono = (sep | fit.monotone) & ~fit.no_info
+            # a probed fit that is not monotone: finite (flat but converged) or not converged
+            failed = ~fit.converged & ~mono & ~fit.no_info
             monotone[idx] = mono
-            converged[idx[mono]] = False
+            converged[idx] = fit.converged & ~mono
             for name in ("coef", "se", "loglik"):
-                out_f[name][idx[fit.no_info]] = np.nan
-            method[idx[fit.no_info]] = "none"
+                out_f[name][idx[fit.no_info | failed]] = np.nan
+            method[idx[fit.no_info | failed]] = "none"
             note[idx[fit.no_info]] = NOTE_NO_INFO
-            other = ~fit.converged & ~mono & ~fit.no_info
-            note[idx[other]] = NOTE_NOT_CONVERGED
+            note[idx[failed]] = NOTE_NOT_CONVERGED
             note[idx[mono]] = NOTE_MONOTONE
         method[s + np.flatnonzero(const)] = "none"
         note[s + np.flatnonzero(const)] = NOTE_CONSTANT
@@ -394,14 +397,20 @@ def cox_scan(
     # rounding can leave a gene with no effect at lr = -1e-13: p = 1, as R's pchisq gives
     lr_p = special.chdtrc(1.0, np.where(lr < 0, 0.0, lr))
 
-    if firth_refit:
+    if firth_refit and monotone.any():
+        from ikaros.stats.firth import fit_firth_cox  # circular at import time; ~1 s import
+
         for j in np.flatnonzero(monotone):
             gname = "gene" if "gene" not in cov_names else "__gene__"
             design = np.column_stack([Xa[:, j], C])
             try:
                 ff = fit_firth_cox(t, e.astype(np.float64), design, [gname, *cov_names])
             except AnalysisError as exc:
-                note[j] = f"monotone likelihood; the Firth refit failed ({exc})"
+                # never the unconverged Cox numbers: NaN with the reason
+                for arr in (coef, se, hr, lower, upper, z, p_wald, loglik, lr, lr_p):
+                    arr[j] = np.nan
+                method[j] = "none"
+                note[j] = f"{NOTE_FIRTH_FAILED} ({_brief(exc.message)})"
                 continue
             term = ff.terms[gname]
             coef[j], se[j], hr[j] = term.coef, term.se, term.hr
@@ -409,7 +418,7 @@ def cox_scan(
             z[j] = np.nan
             loglik[j] = ff.loglik
             lr_p[j] = term.p
-            lr[j] = float(stats.chi2.isf(term.p, 1)) if term.p > 0 else np.inf
+            lr[j] = float(special.chdtri(1, term.p)) if term.p > 0 else np.inf
             converged[j] = ff.converged
             method[j] = "firth"
             note[j] = NOTE_FIRTH

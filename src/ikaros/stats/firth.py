@@ -29,14 +29,17 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import scipy.linalg
-from firthmodels import FirthCoxPH
 from numpy.typing import ArrayLike, NDArray
 
 from ikaros.errors import AnalysisError
+from ikaros.scan._layout import make_layout, separation
+
+if TYPE_CHECKING:
+    from firthmodels import FirthCoxPH
 
 __all__ = ["FirthFit", "FirthTerm", "fit_firth_cox", "monotone_likelihood"]
 
@@ -191,6 +194,8 @@ def _messages(caught: list[warnings.WarningMessage]) -> str:
 
 def _fit(time: NDArray[np.float64], event: NDArray[np.bool_], X: NDArray[np.float64]) -> FirthCoxPH:
     """Fit with the first of :data:`FIT_ATTEMPTS` that converges."""
+    from firthmodels import FirthCoxPH  # ~1 s to import: only when a Firth fit is needed
+
     problems: list[str] = []
     best_loglik = -math.inf  # highest log-likelihood reached by a safeguarded attempt
     for tol, halfsteps in FIT_ATTEMPTS:
@@ -409,13 +414,5 @@ def monotone_likelihood(time: ArrayLike, event: ArrayLike, x: ArrayLike) -> bool
         )
     if not np.any(e == 1):
         raise AnalysisError("monotone_likelihood: there are no events")
-    all_max = all_min = True
-    varies = False
-    for s in np.unique(t[e == 1]):
-        at_risk = v[t >= s]
-        failed = v[(t == s) & (e == 1)]
-        top, bottom = at_risk.max(), at_risk.min()
-        varies = varies or bool(top > bottom)
-        all_max = all_max and bool(np.all(failed == top))
-        all_min = all_min and bool(np.all(failed == bottom))
-    return varies and (all_max or all_min)
+    lay = make_layout(t, e == 1, "breslow")
+    return bool(separation(np.ascontiguousarray(v[lay.order][:, None]), lay)[0] != 0)

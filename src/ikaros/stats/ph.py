@@ -9,6 +9,13 @@ variance).
 
 Only right-censored, unstratified, unweighted data are supported; each covariate column is its
 own term (one degree of freedom), as ``cox.zph(fit, terms=TRUE)`` gives for numeric covariates.
+
+The risk-set sums come from the Cox engine's layout (:mod:`ikaros.scan._layout`: one sort,
+cumulative sums) and its per-time Efron terms (:func:`ikaros.scan._evaluate.group_moments`:
+the ``d`` steps of a tied time summed in closed form, no per-death expansion); since ``g(t)`` is
+constant within a time, the test needs nothing else. :func:`ikaros.stats.cox.fit_cox` passes
+its own layout (:func:`schoenfeld_test_sorted`), so the test adds one likelihood evaluation to a
+fit.
 """
 
 from __future__ import annotations
@@ -18,11 +25,20 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from ikaros.errors import AnalysisError
+from ikaros.scan._evaluate import group_moments
+from ikaros.scan._layout import Layout, make_layout
+from ikaros.stats._dist import chi2_sf
 
-__all__ = ["TIES", "TRANSFORMS", "PHTermTest", "PHTest", "schoenfeld_test"]
+__all__ = [
+    "TIES",
+    "TRANSFORMS",
+    "PHTermTest",
+    "PHTest",
+    "schoenfeld_test",
+    "schoenfeld_test_sorted",
+]
 
 TRANSFORMS: Final = ("km", "rank", "identity", "log")
 TIES: Final = ("efron", "breslow")
@@ -115,97 +131,73 @@ def _as_inputs(
     return t, e, x, b, names
 
 
-def _km_before(time: FloatArray, event: NDArray[np.bool_]) -> FloatArray:
-    """Kaplan-Meier survival just before each time, ``S(t-)``, over the whole sample."""
-    sorted_time = np.sort(time)
-    death_times, deaths = np.unique(time[event], return_counts=True)
-    at_risk = sorted_time.size - np.searchsorted(sorted_time, death_times, side="left")
-    surv = np.concatenate(([1.0], np.cumprod(1.0 - deaths / at_risk)))
-    return surv[np.searchsorted(death_times, time, side="left")]
+def _event_time_transform(time: FloatArray, lay: Layout, transform: str) -> FloatArray:
+    """Transformed time ``g(t_j)`` at every distinct event time, in the layout's order.
 
-
-def _transform_time(time: FloatArray, event: NDArray[np.bool_], transform: str) -> FloatArray:
-    """Transformed time ``g(t)`` for every observation, as ``cox.zph`` defines it."""
+    ``"km"``: 1 - Kaplan-Meier just before ``t_j`` over the whole sample; ``"rank"``: the
+    average rank of ``t_j`` among all times (ties averaged, as ``rank``); ``"identity"``,
+    ``"log"``: ``t_j`` and ``log t_j``. The layout lists the event times latest first.
+    """
+    assert lay.end_rows is not None
+    t_sorted = time[lay.order]  # decreasing
+    t_event = t_sorted[lay.end_rows]
     if transform == "km":
-        return 1.0 - _km_before(time, event)
+        # survival after each event time, earliest first; S(t_j-) is the product before j
+        after = np.cumprod(1.0 - lay.deaths[::-1] / lay.at_risk[::-1])
+        before = np.concatenate(([1.0], after[:-1]))[::-1]
+        return np.asarray(1.0 - before)
     if transform == "rank":
-        return stats.rankdata(time, method="average").astype(np.float64)
+        first_equal = np.searchsorted(-t_sorted, -t_event, side="left")
+        ties = lay.end_rows + 1 - first_equal
+        below = lay.n - lay.at_risk
+        return np.asarray(below + (ties + 1) / 2.0, dtype=np.float64)
     if transform == "identity":
-        return time.copy()
+        return t_event.copy()
     if transform == "log":
         if np.any(time <= 0):
             raise AnalysisError("PH test: transform='log' needs strictly positive times")
-        return np.log(time)
+        return np.asarray(np.log(t_event))
     raise AnalysisError(f"PH test: unknown transform {transform!r}; use one of {TRANSFORMS}")
 
 
 def _score_and_information(
-    time: FloatArray,
-    event: NDArray[np.bool_],
-    x: FloatArray,
-    beta: FloatArray,
-    gtime: FloatArray,
-    ties: str,
+    lay: Layout, xt: FloatArray, beta: FloatArray, gtime: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Score for the ``x * g(t)`` block and the full ``2p x 2p`` information at ``gamma = 0``.
 
     At each distinct event time with ``d`` deaths, the Efron approximation splits the risk set
-    into ``d`` steps; step ``j`` removes the fraction ``j / d`` of the dying subjects' weights
+    into ``d`` steps; step ``l`` removes the fraction ``l / d`` of the dying subjects' weights
     (Breslow keeps the full risk set). Every step contributes its weighted covariance ``V`` to
     the information; since ``g(t)`` is shared by all subjects at risk at that time, the blocks
-    are ``sum V``, ``sum g V`` and ``sum g^2 V``.
+    are ``sum V``, ``sum g V`` and ``sum g^2 V``. The sums over the steps of a time come from
+    the Cox engine in closed form (:func:`ikaros.scan._efron.group_moments`): no per-death
+    expansion. ``xt`` is ``(p, n)`` in ``lay.order``; ``gtime`` is per event time.
     """
-    xc = x - x.mean(axis=0)  # centring changes neither the score nor the information
-    eta = xc @ beta
-    weight = np.exp(eta - eta.max())  # a common factor cancels; this one avoids overflow
-    order = np.argsort(time, kind="stable")
-    t_sorted, w_sorted, x_sorted = time[order], weight[order], xc[order]
-    # Reverse cumulative sums: index i holds the sum over subjects with sorted index >= i.
-    s0_all = np.cumsum(w_sorted[::-1])[::-1]
-    s1_all = np.cumsum((w_sorted[:, None] * x_sorted)[::-1], axis=0)[::-1]
-    outer = x_sorted[:, :, None] * x_sorted[:, None, :]
-    s2_all = np.cumsum((w_sorted[:, None, None] * outer)[::-1], axis=0)[::-1]
-
-    death_idx = np.flatnonzero(event)
-    death_idx = death_idx[np.argsort(time[death_idx], kind="stable")]
-    death_time = time[death_idx]
-    uniq_time, first, n_dead = np.unique(death_time, return_index=True, return_counts=True)
-    group = np.repeat(np.arange(uniq_time.size), n_dead)
-    start = np.searchsorted(t_sorted, uniq_time, side="left")  # first subject at risk
-
-    dw, xd = weight[death_idx], xc[death_idx]
-    d0 = np.bincount(group, weights=dw)
-    d1 = np.zeros((uniq_time.size, x.shape[1]))
-    np.add.at(d1, group, dw[:, None] * xd)
-    d2 = np.zeros((uniq_time.size, x.shape[1], x.shape[1]))
-    np.add.at(d2, group, dw[:, None, None] * (xd[:, :, None] * xd[:, None, :]))
-
-    if ties == "efron":
-        frac = (np.arange(death_idx.size) - first[group]) / n_dead[group]
-    elif ties == "breslow":
-        frac = np.zeros(death_idx.size)
-    else:
-        raise AnalysisError(f"PH test: unknown ties method {ties!r}; use one of {TIES}")
-
-    s0 = s0_all[start][group] - frac * d0[group]
-    s1 = s1_all[start][group] - frac[:, None] * d1[group]
-    s2 = s2_all[start][group] - frac[:, None, None] * d2[group]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xbar = s1 / s0[:, None]
-        var = s2 / s0[:, None, None] - xbar[:, :, None] * xbar[:, None, :]
-    if not (np.all(np.isfinite(xbar)) and np.all(np.isfinite(var))):
+    p = xt.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        gm = group_moments(xt, beta, lay)
+    pairs = [(a, b) for a in range(p) for b in range(a, p)]
+    var = gm.ratios[:, p:] - gm.cross  # (m, pairs): covariance summed over the steps
+    if not (np.all(np.isfinite(gm.ratios)) and np.all(np.isfinite(var))):
         raise AnalysisError(
             "PH test: risk-set sums underflowed; the linear predictor X @ beta spans too wide a "
             "range (diverged coefficients?)"
         )
+    counts = lay.deaths.astype(np.intp)
+    starts = np.cumsum(counts) - counts
+    death_x = np.add.reduceat(xt[:, lay.death_rows], starts, axis=1).T  # (m, p)
+    score = gtime @ (death_x - gm.ratios[:, :p])
+    blocks = [gtime**k @ var for k in range(3)]  # sum V, sum g V, sum g^2 V, as pairs
 
-    g = gtime[death_idx]
-    score = (g[:, None] * (xd - xbar)).sum(axis=0)
-    a = var.sum(axis=0)
-    b = np.einsum("k,kij->ij", g, var)
-    c = np.einsum("k,kij->ij", g * g, var)
-    info = np.block([[a, b], [b, c]])
-    return score, info
+    def square(v: FloatArray) -> FloatArray:
+        out = np.empty((p, p))
+        for k, (a, b) in enumerate(pairs):
+            out[a, b] = out[b, a] = v[k]
+        return out
+
+    a_, b_, c_ = (square(v) for v in blocks)
+    info = np.block([[a_, b_], [b_, c_]])
+    return np.asarray(score), info
 
 
 def _quadratic_form(info: FloatArray, u: FloatArray, what: str) -> float:
@@ -226,7 +218,7 @@ def _quadratic_form(info: FloatArray, u: FloatArray, what: str) -> float:
 
 
 def _term_test(chisq: float, df: int) -> PHTermTest:
-    return PHTermTest(chisq=chisq, df=df, p=float(stats.chi2.sf(chisq, df)))
+    return PHTermTest(chisq=chisq, df=df, p=float(chi2_sf(max(chisq, 0.0), df)))
 
 
 def schoenfeld_test(
@@ -307,10 +299,37 @@ def schoenfeld_test(
     if ties not in TIES:
         raise AnalysisError(f"PH test: unknown ties method {ties!r}; use one of {TIES}")
     t, e, x, b, names = _as_inputs(time, event, X, beta, names)
-    g = _transform_time(t, e, transform)
-    gtime = g - g[e].mean()
-    score, info = _score_and_information(t, e, x, b, gtime, ties)
-    p = x.shape[1]
+    lay = make_layout(t, e, ties)
+    xt = np.ascontiguousarray((x - x.mean(axis=0))[lay.order].T)
+    return schoenfeld_test_sorted(t, lay, xt, b, names, transform=transform)
+
+
+def schoenfeld_test_sorted(
+    time: FloatArray,
+    lay: Layout,
+    xt: FloatArray,
+    beta: FloatArray,
+    names: list[str],
+    *,
+    transform: str = "km",
+) -> PHTest:
+    """:func:`schoenfeld_test` on data already laid out by the Cox fit (no sort, no checks).
+
+    ``time`` is in the original row order, ``lay`` an unstratified layout of it (its ``ties``
+    are the fit's), ``xt`` the ``(p, n)`` covariates in ``lay.order`` on any centring and
+    scaling with ``beta`` on the same scale (the statistics are invariant to both).
+    :func:`ikaros.stats.cox.fit_cox` calls it with its standardised covariates.
+    """
+    if transform not in TRANSFORMS:
+        raise AnalysisError(f"PH test: unknown transform {transform!r}; use one of {TRANSFORMS}")
+    if len(set(names)) != len(names):
+        raise AnalysisError(f"PH test: covariate names must be unique, got {names}")
+    if lay.n_strata > 1:
+        raise AnalysisError("PH test: stratified models are not supported")
+    g = _event_time_transform(time, lay, transform)
+    gtime = g - float(lay.deaths @ g) / lay.events
+    score, info = _score_and_information(lay, xt, np.asarray(beta, dtype=np.float64), gtime)
+    p = xt.shape[0]
     terms: dict[str, PHTermTest] = {}
     for j, name in enumerate(names):
         keep = np.r_[np.arange(p), p + j]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -11,8 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ikaros import __version__
 from ikaros.web import api, pages
@@ -20,7 +20,10 @@ from ikaros.web.auth import LOCAL_USER, ensure_user
 from ikaros.web.db import Database
 from ikaros.web.deps import AppContext, NeedsLogin
 from ikaros.web.jobs import JobRunner
+from ikaros.web.ratelimit import LoginLimiter
 from ikaros.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from ikaros.web.services import purge_uploads
+from ikaros.web.sessions import SessionCookieMiddleware
 from ikaros.web.settings import Settings
 from ikaros.web.storage import FileStore
 
@@ -32,30 +35,38 @@ LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 _FORM_OVERHEAD = 64 * 1024
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The workbench app for ``settings`` (migrates the database and starts workers on startup)."""
+def create_app(settings: Settings, notify: Callable[[str], None] | None = None) -> FastAPI:
+    """The workbench app for ``settings`` (migrates the database and starts workers on startup).
+
+    ``notify`` receives messages for the operator (what a shutdown waits for).
+    """
     db = Database(settings.database_url)
     templates = pages.make_templates(HERE / "templates")
     ctx = AppContext(
         settings=settings,
         db=db,
         files=FileStore(settings.files_dir),
-        jobs=JobRunner(db, settings.data_dir, settings.analysis_workers),
+        jobs=JobRunner(db, settings.data_dir, settings.analysis_workers, notify),
         templates=templates,
+        limiter=LoginLimiter(),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.migrate()
-        if settings.loopback:
+        if settings.open_access:
             with db.session() as s:
                 ensure_user(s, LOCAL_USER)
         ctx.jobs.start()
+        purge_uploads(ctx)
         try:
             yield
         finally:
-            ctx.jobs.shutdown()
-            db.dispose()
+            try:
+                await ctx.jobs.drain()
+            finally:
+                ctx.jobs.shutdown()
+                db.dispose()
 
     app = FastAPI(
         title="ikaros workbench",
@@ -90,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
             request,
             "error.html.j2",
             status_code=exc.status_code,
+            headers=exc.headers,
             code=exc.status_code,
             detail=str(exc.detail),
         )
@@ -106,15 +118,14 @@ def create_app(settings: Settings) -> FastAPI:
             request, "error.html.j2", status_code=422, code=422, detail="; ".join(problems)
         )
 
-    # outermost first: headers on every response, then size limit, host check, sessions
+    # outermost first: trusted proxy's headers applied, security headers on every response,
+    # then size limit, host check, sessions
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookieMiddleware,
         secret_key=settings.secret_key,
-        session_cookie="ikaros_session",
-        same_site="strict",
-        max_age=12 * 3600,
+        always_secure=settings.secure_cookies,
     )
-    if settings.loopback:
+    if settings.loopback and not settings.trusted_proxies:
         hosts = [*LOOPBACK_HOSTS, settings.host.lower()]
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.add_middleware(
@@ -123,4 +134,6 @@ def create_app(settings: Settings) -> FastAPI:
         shown_limit=settings.max_upload_bytes,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

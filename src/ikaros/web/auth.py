@@ -1,8 +1,9 @@
 """Users, passwords and projects.
 
 Passwords are hashed with scrypt (RFC 7914; N=2^14, r=8, p=1, 16-byte random salt) from the
-standard library and compared in constant time. On a loopback address without authentication
-configured, every request acts as the built-in user ``local``.
+standard library and compared in constant time. A password change ends every login session of
+the user. On an open loopback server (127.0.0.1 or ::1 without ``--require-auth``) every request
+acts as the built-in user ``local``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ikaros.errors import InputError
 from ikaros.web.models import Project, ProjectMember, User
+from ikaros.web.sessions import revoke_user_sessions
 
 __all__ = [
     "LOCAL_USER",
@@ -26,6 +28,7 @@ __all__ = [
     "authenticate",
     "ensure_user",
     "hash_password",
+    "set_password",
     "user_project_ids",
     "verify_password",
 ]
@@ -105,6 +108,32 @@ def ensure_user(session: Session, name: str) -> User:
     return user
 
 
+def _check_new_password(password: str) -> None:
+    if len(password) < 8:
+        raise InputError("the password is shorter than 8 characters", remedy="choose a longer one")
+    if len(password) > 1024:
+        raise InputError(
+            "the password is longer than 1024 characters", remedy="choose a shorter one"
+        )
+
+
+def set_password(session: Session, name: str, password: str) -> int:
+    """Give the account ``name`` a new password and end all its sessions (returns how many)."""
+    user = (
+        session.scalar(select(User).where(User.name == name))
+        if _NAME.fullmatch(name) and name not in (LOCAL_USER, TOKEN_USER)
+        else None
+    )
+    if user is None or user.password_hash is None:
+        raise InputError(
+            f"there is no user account {name!r}",
+            remedy="check the name (and --data-dir); create accounts with `ikaros user add NAME`",
+        )
+    _check_new_password(password)
+    user.password_hash = hash_password(password)
+    return revoke_user_sessions(session, user.id)
+
+
 def add_user(session: Session, name: str, password: str) -> User:
     """Create a user account with its own project."""
     if not _NAME.fullmatch(name) or name in (LOCAL_USER, TOKEN_USER):
@@ -112,8 +141,7 @@ def add_user(session: Session, name: str, password: str) -> User:
             f"user name {name!r} is not allowed",
             remedy="use 1-64 letters, digits, '_', '.', '@' or '-' (not 'local' or 'token')",
         )
-    if len(password) < 8:
-        raise InputError("the password is shorter than 8 characters", remedy="choose a longer one")
+    _check_new_password(password)
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise InputError(f"user {name!r} exists already", remedy="choose another name")
     user = User(name=name, password_hash=hash_password(password))

@@ -1,193 +1,65 @@
-"""Server-rendered pages (Jinja2, autoescaped): upload, overview, explorer, analyses, login."""
+"""Server-rendered pages (Jinja2, autoescaped): the cohort list and upload, login, account
+(password change) and the audit log; cohorts, explorer and analyses are in
+:mod:`ikaros.web.pages_cohorts`, the mapping step of an upload in :mod:`ikaros.web.pages_upload`."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Mapping
 
-import jinja2
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from ikaros import __version__
-from ikaros.cohort import TIME_UNITS
-from ikaros.web.auth import authenticate
-from ikaros.web.deps import AppContext, Principal, context, get_analysis, get_cohort, principal
-from ikaros.web.models import Analysis, Cohort, Project
-from ikaros.web.security import check_csrf, csrf_token, is_cross_site
-from ikaros.web.services import analysis_view, cohort_view, start_analysis, store_upload
+from ikaros.errors import InputError
+from ikaros.web import pages_cohorts, pages_upload
+from ikaros.web.audit import recent_events
+from ikaros.web.auth import set_password
+from ikaros.web.deps import AppContext, check_password, client_address
+from ikaros.web.pages_common import (
+    Ctx,
+    Who,
+    check_form_csrf,
+    index_page,
+    make_templates,
+    render,
+)
+from ikaros.web.sessions import browser_session, end_session, start_session
 
-__all__ = ["make_templates", "render", "router"]
+__all__ = ["index_page", "make_templates", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
-Ctx = Annotated[AppContext, Depends(context)]
-Who = Annotated[Principal, Depends(principal)]
-_CSRF_FAILED = "missing or invalid CSRF token: reload the page and try again"
-
-
-def make_templates(directory: Path) -> Jinja2Templates:
-    """The page templates, every one autoescaped.
-
-    Starlette's default environment escapes by file extension only (.html, .htm, .xml), which
-    would leave ``*.html.j2`` templates -- and every uploaded name in them -- unescaped.
-    """
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)), autoescape=True)
-    return Jinja2Templates(env=env)
-
-
-def _check_form_csrf(request: Request, sent: object) -> None:
-    if is_cross_site(request.headers):
-        raise HTTPException(403, "cross-site request refused")
-    if not check_csrf(request.session, sent if isinstance(sent, str) else None):
-        raise HTTPException(403, _CSRF_FAILED)
-
-
-def render(
-    request: Request,
-    template: str,
-    who: Principal | None = None,
-    status_code: int = 200,
-    **values: Any,
-) -> HTMLResponse:
-    ctx = context(request)
-    return ctx.templates.TemplateResponse(
-        request,
-        template,
-        {
-            "who": who,
-            "csrf": csrf_token(request.session),
-            "version": __version__,
-            "needs_login": not ctx.settings.loopback,
-            **values,
-        },
-        status_code=status_code,
-    )
-
-
-def _index(request: Request, ctx: AppContext, who: Principal, **extra: Any) -> HTMLResponse:
-    with ctx.db.session() as s:
-        cohorts = list(
-            s.scalars(
-                select(Cohort)
-                .where(Cohort.project_id.in_(who.project_ids))
-                .order_by(Cohort.created_at.desc())
-            )
-        )
-        projects = list(s.scalars(select(Project).where(Project.id.in_(who.project_ids))))
-    return render(
-        request,
-        "index.html.j2",
-        who,
-        cohorts=cohorts,
-        projects=projects,
-        time_units=list(TIME_UNITS),
-        **extra,
-    )
+_check_form_csrf = check_form_csrf
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
-    return _index(request, ctx, who)
+    return index_page(request, ctx, who)
 
 
-@router.post("/cohorts", response_model=None)
-async def upload_page(
-    request: Request,
-    ctx: Ctx,
-    who: Who,
-    file: Annotated[UploadFile, File()],
-    project_id: Annotated[str | None, Form()] = None,
-    time_unit: Annotated[str, Form()] = "months",
-) -> Response:
-    cohort, problems = await store_upload(ctx, who, file, project_id, time_unit)
-    if cohort is None:
-        return _index(
-            request,
-            ctx,
-            who,
-            problems=problems,
-            upload_name=file.filename or "upload",
-            status_code=422,
-        )
-    return RedirectResponse(f"/cohorts/{cohort.id}", status_code=303)
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
+    """Who uploaded, ran, downloaded or deleted what in the user's projects."""
+    return render(request, "audit.html.j2", who, events=recent_events(ctx, who, 500))
 
 
-@router.get("/cohorts/{cohort_id}", response_class=HTMLResponse)
-def cohort_page(cohort_id: str, request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
-    c = get_cohort(ctx, who, cohort_id)
-    with ctx.db.session() as s:
-        analyses = list(
-            s.scalars(
-                select(Analysis)
-                .where(Analysis.cohort_id == c.id)
-                .order_by(Analysis.created_at.desc())
-            )
-        )
-    return render(request, "cohort.html.j2", who, cohort=cohort_view(c), analyses=analyses)
-
-
-@router.post("/cohorts/{cohort_id}/analyses", response_model=None)
-async def analysis_form(cohort_id: str, request: Request, ctx: Ctx, who: Who) -> Response:
-    c = get_cohort(ctx, who, cohort_id)
-    form = await request.form()
-    markers = [m for m in form.getlist("markers") if isinstance(m, str) and m in c.markers]
-    endpoints = [e for e in form.getlist("endpoints") if isinstance(e, str) and e in c.endpoints]
-    try:
-        landmark = float(str(form.get("landmark") or 36))
-    except ValueError:
-        landmark = float("nan")
-    cut = str(form.get("cut") or "quartile")
-    problems = []
-    if not markers:
-        problems.append("choose at least one marker")
-    if not endpoints:
-        problems.append("choose at least one endpoint")
-    if not (0 < landmark <= 600):
-        problems.append("the landmark must be a number of months in (0, 600]")
-    if cut not in ("quartile", "optimal"):
-        problems.append("cut must be quartile or optimal")
-    if problems:
-        raise HTTPException(422, "; ".join(problems))
-    params = {
-        "markers": markers,
-        "endpoints": endpoints,
-        "landmark": landmark,
-        "cut": cut,
-        "report": form.get("report") == "on",
-        "measurement": str(form.get("measurement") or "")[:500] or None,
-    }
-    a = start_analysis(ctx, who, c, params)
-    return RedirectResponse(f"/analyses/{a.id}", status_code=303)
-
-
-@router.get("/cohorts/{cohort_id}/explore", response_class=HTMLResponse)
-def explore_page(cohort_id: str, request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
-    c = get_cohort(ctx, who, cohort_id)
-    return render(
-        request,
-        "explore.html.j2",
-        who,
-        cohort=cohort_view(c),
-        markers_json=json.dumps(c.markers),
-        endpoints_json=json.dumps(c.endpoints),
-    )
-
-
-@router.get("/analyses/{analysis_id}", response_class=HTMLResponse)
-def analysis_page(analysis_id: str, request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
-    a, c = get_analysis(ctx, who, analysis_id)
-    return render(
-        request, "analysis.html.j2", who, analysis=analysis_view(ctx, a), cohort=cohort_view(c)
-    )
+_CHANGED = "your password was changed and every session of the account ended: log in again"
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> HTMLResponse:
-    return render(request, "login.html.j2")
+def login_page(request: Request, changed: str | None = None) -> HTMLResponse:
+    return render(request, "login.html.j2", notice=_CHANGED if changed is not None else None)
+
+
+async def _checked_password(
+    request: Request, ctx: AppContext, name: str, password: str
+) -> int | HTTPException | None:
+    """The user id, None for a wrong password, or the 429 to answer (rate limit)."""
+    try:  # scrypt takes ~50 ms: not on the event loop
+        return await run_in_threadpool(check_password, ctx, name, password, client_address(request))
+    except HTTPException as exc:
+        if exc.status_code != 429:
+            raise
+        return exc
 
 
 @router.post("/login", response_model=None)
@@ -196,24 +68,89 @@ async def login(request: Request, ctx: Ctx) -> Response:
     _check_form_csrf(request, form.get("csrf_token"))
     name = str(form.get("username") or "")[:64]
     password = str(form.get("password") or "")[:1024]
-
-    def check() -> bool:
-        with ctx.db.session() as s:
-            return authenticate(s, name, password) is not None
-
-    if not await run_in_threadpool(check):  # scrypt takes ~50 ms: not on the event loop
+    user_id = await _checked_password(request, ctx, name, password)
+    if isinstance(user_id, HTTPException):
+        return render(
+            request,
+            "login.html.j2",
+            error=str(user_id.detail),
+            status_code=429,
+            headers=user_id.headers,
+        )
+    if user_id is None:
         return render(
             request, "login.html.j2", error="unknown user or wrong password", status_code=401
         )
-    request.session.clear()
-    request.session["user"] = name
-    csrf_token(request.session)
+    session = browser_session(request)
+    old = session.sid
+    new = session.rotate()  # a new id at login: a planted cookie does not become a login
+
+    def record() -> None:
+        with ctx.db.session() as s:
+            if old is not None:
+                end_session(s, old)
+            start_session(s, user_id, new)
+
+    await run_in_threadpool(record)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout", response_model=None)
-async def logout(request: Request) -> Response:
+async def logout(request: Request, ctx: Ctx) -> Response:
     form = await request.form()
     _check_form_csrf(request, form.get("csrf_token"))
-    request.session.clear()
+    session = browser_session(request)
+    old = session.sid
+    if old is not None:
+
+        def forget() -> None:
+            with ctx.db.session() as s:
+                end_session(s, old)
+
+        await run_in_threadpool(forget)
+    session.rotate()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, who: Who) -> HTMLResponse:
+    return render(request, "account.html.j2", who)
+
+
+@router.post("/account/password", response_model=None)
+async def change_password_page(request: Request, ctx: Ctx, who: Who) -> Response:
+    """Change the password (current one required); every session of the account ends."""
+    form = await request.form()
+    current = str(form.get("current_password") or "")[:1024]
+    new = str(form.get("new_password") or "")[:1024]
+    again = str(form.get("new_password_again") or "")[:1024]
+
+    def fail(message: str, code: int, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+        return render(
+            request, "account.html.j2", who, error=message, status_code=code, headers=headers
+        )
+
+    if who.via not in ("session", "basic"):
+        return fail(f"the built-in user {who.name!r} has no password", 409)
+    checked = await _checked_password(request, ctx, who.name, current)
+    if isinstance(checked, HTTPException):
+        return fail(str(checked.detail), 429, checked.headers)
+    if checked is None:
+        return fail("the current password is wrong", 403)
+    if new != again:
+        return fail("the two new passwords differ", 422)
+
+    def change() -> None:
+        with ctx.db.session() as s:
+            set_password(s, who.name, new)
+
+    try:
+        await run_in_threadpool(change)
+    except InputError as exc:
+        return fail(exc.problem + (f"; {exc.remedy}" if exc.remedy else ""), 422)
+    browser_session(request).rotate()
+    return RedirectResponse("/login?changed", status_code=303)
+
+
+router.include_router(pages_upload.router)
+router.include_router(pages_cohorts.router)

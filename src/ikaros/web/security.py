@@ -1,4 +1,4 @@
-"""HTTP hardening: security headers, request body limit, CSRF tokens.
+"""HTTP hardening: security headers, request body limit, cross-site requests.
 
 * Every response carries a strict Content-Security-Policy (scripts, styles and images only from
   this server; the generated report gets its own policy: inline styles, data: images, nothing
@@ -6,9 +6,10 @@
   ``Referrer-Policy: same-origin`` (with no-referrer, browsers send ``Origin: null`` on
   same-origin form posts).
 * Request bodies larger than the upload limit are refused with 413 before they are stored.
-* State-changing requests authenticated by the browser (session cookie, or nobody on loopback)
-  must carry the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``);
-  requests with an ``Authorization`` header are not ambient and need none.
+* State-changing requests authenticated by the browser (session cookie, or nobody on an open
+  loopback server) must carry the session's CSRF token (form field ``csrf_token`` or header
+  ``X-CSRF-Token``; see :mod:`ikaros.web.sessions`); requests with an ``Authorization`` header
+  are not ambient and need none.
 * State-changing requests that a browser marks as coming from another origin (``Origin`` or
   ``Sec-Fetch-Site``) are refused whatever their credentials.
 """
@@ -16,11 +17,8 @@
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
-import secrets
 from collections.abc import Mapping
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,8 +27,6 @@ __all__ = [
     "REPORT_CSP",
     "BodyLimitMiddleware",
     "SecurityHeadersMiddleware",
-    "check_csrf",
-    "csrf_token",
     "format_size",
     "is_cross_site",
 ]
@@ -184,22 +180,6 @@ class BodyLimitMiddleware:
 
         with contextlib.suppress(_TooLarge):
             await self.app(scope, limited_receive, tracking_send)
-
-
-def csrf_token(session: dict[str, Any]) -> str:
-    """The session's CSRF token (created on first use)."""
-    token = session.get("csrf")
-    if not isinstance(token, str) or len(token) < 32:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
-
-
-def check_csrf(session: dict[str, Any], sent: str | None) -> bool:
-    expected = session.get("csrf")
-    if not isinstance(expected, str) or not sent:
-        return False
-    return hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def is_cross_site(headers: Mapping[str, str]) -> bool:

@@ -10,19 +10,44 @@ from pathlib import Path
 
 from ikaros.errors import InputError
 
-__all__ = ["DEFAULT_MAX_UPLOAD_MB", "Settings", "is_loopback"]
+__all__ = ["DEFAULT_MAX_UPLOAD_MB", "LOCAL_ADDRESSES", "Settings", "is_loopback"]
 
 DEFAULT_MAX_UPLOAD_MB = 50
+#: the only bind addresses on which the workbench may run without login
+LOCAL_ADDRESSES = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
+    """Whether ``host`` is 127.0.0.1 or ::1 (in any spelling, e.g. ``[::1]``).
+
+    Nothing else counts as local: not ``localhost`` (a name, which the resolver may map anywhere),
+    not the rest of 127.0.0.0/8 (``127.0.0.2`` can be routed or forwarded to differently), not
+    IPv4-mapped addresses.
+    """
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(host.strip().strip("[]")) in LOCAL_ADDRESSES
     except ValueError:
         return False
+
+
+def _proxy_list(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Trusted proxy addresses or networks, checked (uvicorn would silently take typos)."""
+    out = []
+    for raw in values:
+        value = raw.strip()
+        try:
+            if "/" in value:
+                ipaddress.ip_network(value, strict=False)
+            else:
+                ipaddress.ip_address(value)
+        except ValueError:
+            raise InputError(
+                "a trusted proxy must be an IP address or network",
+                value=raw,
+                remedy="give --trusted-proxy the proxy's address, e.g. 127.0.0.1 or 10.0.0.0/24",
+            ) from None
+        out.append(value)
+    return tuple(out)
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -48,7 +73,8 @@ class Settings:
     database_url
         SQLAlchemy URL; default ``sqlite:///DATA_DIR/ikaros.db``.
     host
-        Address the server binds to. On a loopback address no login is needed.
+        Address the server binds to. On 127.0.0.1 and ::1 no login is needed unless
+        ``require_auth`` or ``trusted_proxies`` say otherwise (see :attr:`open_access`).
     auth_token
         Shared bearer token (``IKAROS_TOKEN``); with user accounts, the other way to authenticate.
     max_upload_bytes
@@ -57,6 +83,15 @@ class Settings:
         Processes running analyses in the background.
     secret_key
         Signs session cookies and CSRF tokens.
+    require_auth
+        Demand a login on a loopback address too (``ikaros serve --require-auth``).
+    secure_cookies
+        Always mark the session cookie ``Secure`` (``--secure-cookies``). It is marked anyway
+        when the request came over https (directly or per a trusted proxy's
+        ``X-Forwarded-Proto``).
+    trusted_proxies
+        Addresses or networks of reverse proxies whose ``X-Forwarded-For`` and
+        ``X-Forwarded-Proto`` headers are believed (``--trusted-proxy``); none by default.
     """
 
     data_dir: Path
@@ -66,6 +101,9 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     analysis_workers: int = 2
     secret_key: str = ""
+    require_auth: bool = False
+    secure_cookies: bool = False
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def create(
@@ -77,6 +115,9 @@ class Settings:
         auth_token: str | None = None,
         max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
         analysis_workers: int | None = None,
+        require_auth: bool = False,
+        secure_cookies: bool = False,
+        trusted_proxies: tuple[str, ...] | list[str] = (),
     ) -> Settings:
         """Settings for ``data_dir``; unset values come from the environment.
 
@@ -116,6 +157,7 @@ class Settings:
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`",
             )
         workers = analysis_workers or max(1, min(2, os.cpu_count() or 1))
+        proxies = _proxy_list(tuple(trusted_proxies))
         return cls(
             data_dir=path,
             database_url=url,
@@ -124,11 +166,24 @@ class Settings:
             max_upload_bytes=int(max_upload_mb * 1024 * 1024),
             analysis_workers=workers,
             secret_key=_secret_key(path),
+            require_auth=require_auth,
+            secure_cookies=secure_cookies,
+            trusted_proxies=proxies,
         )
 
     @property
     def loopback(self) -> bool:
+        """Bound to 127.0.0.1 or ::1 (the ``Host`` header is then checked: DNS rebinding)."""
         return is_loopback(self.host)
+
+    @property
+    def open_access(self) -> bool:
+        """No login needed: every request acts as the built-in user ``local``.
+
+        Only on 127.0.0.1/::1, without ``--require-auth`` and without trusted proxies (a proxy
+        forwards requests from other machines, so they would all count as local).
+        """
+        return self.loopback and not self.require_auth and not self.trusted_proxies
 
     @property
     def files_dir(self) -> Path:

@@ -15,6 +15,13 @@ Functions
 km_figure
     Kaplan-Meier curves with confidence bands, censor marks, legend with n, events, landmark
     survival and log-rank P, and a numbers-at-risk table under the time axis.
+km_groups_figure
+    The same figure for any groups (display name -> step data), tests and notes.
+grouping_figure
+    Kaplan-Meier curves by the levels of a clinical variable (``--group``), empty levels named.
+competing_figure
+    Cumulative incidence by group for a competing-risk endpoint, with Gray's test and the naive
+    1 - Kaplan-Meier dashed as the labelled contrast (via ``cif_figure``).
 draw_km, draw_at_risk
     The two building blocks of ``km_figure``, for custom layouts.
 numbers_at_risk, cumulative_counts, time_ticks
@@ -34,7 +41,8 @@ group_colors
 Modules
 -------
 ``km`` (Kaplan-Meier figure, curves, at-risk table), ``km_data`` (step-data look-ups, time
-ticks), ``_km_legend`` (legend block and its placement), ``forest``, ``markers``, ``paper``, and
+ticks), ``_km_legend`` (legend block and its placement), ``grouping``, ``competing``, ``cif``,
+``forest``, ``markers``, ``paper``, and
 ``_common`` (figure creation, text measurement, colours, log-axis ticks, saving).
 """
 
@@ -43,8 +51,10 @@ from __future__ import annotations
 from ikaros.report.figures._common import Colors as Colors
 from ikaros.report.figures._common import group_colors, save_figure
 from ikaros.report.figures.cif import CIFLike, cif_figure
+from ikaros.report.figures.competing import competing_figure
 from ikaros.report.figures.forest import forest_figure
-from ikaros.report.figures.km import KM_WIDTH, draw_at_risk, draw_km, km_figure
+from ikaros.report.figures.grouping import grouping_figure
+from ikaros.report.figures.km import KM_WIDTH, draw_at_risk, draw_km, km_figure, km_groups_figure
 from ikaros.report.figures.km_data import cumulative_counts, numbers_at_risk, time_ticks
 from ikaros.report.figures.markers import JITTER_SEED as JITTER_SEED
 from ikaros.report.figures.markers import marker_figure
@@ -59,12 +69,15 @@ __all__ = [
     "PALETTE",
     "CIFLike",
     "cif_figure",
+    "competing_figure",
     "cumulative_counts",
     "draw_at_risk",
     "draw_km",
     "forest_figure",
     "group_colors",
+    "grouping_figure",
     "km_figure",
+    "km_groups_figure",
     "marker_figure",
     "numbers_at_risk",
     "oncoprint_figure",

@@ -2,20 +2,30 @@
 
 Figures are :class:`matplotlib.figure.Figure` objects with an Agg canvas (never pyplot); text is
 measured with the Agg renderer so that layouts can be fixed in inches. Also here: the colours of
-the groups, P-value wording, the tick grids of log axes and :func:`save_figure`.
+the groups, P-value wording, the tick grids of log axes, :func:`save_figure`, and the small legend
+of the treatment-course figures (cumulative incidence, swimmer, oncoprint).
+
+The legend helpers draw a legend in points from the figure's lower-left corner: entries of equal
+width laid out in as many columns as fit, each a handle (line, marker or box) and a label. Labels
+are figure texts labelled ``"legend"``.
+
+This module is a leaf: it imports no other figure module, so every figure module can use it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 from matplotlib.transforms import Affine2D, Transform, blended_transform_factory, offset_copy
 
@@ -286,3 +296,168 @@ def _draw_count_table(ax: Axes, table: Sequence[CountRow], ticks: Sequence[float
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.patch.set_visible(False)
+
+
+# --------------------------------------------------------------------------- legend
+@dataclass(frozen=True)
+class _Entry:
+    """One legend entry: a handle and its label.
+
+    ``kind`` is ``"line"`` (a line of ``linestyle``), ``"marker"`` (``marker`` drawn like the
+    data markers) or ``"box"`` (a filled rectangle ``box_height`` points high).
+    """
+
+    label: str
+    color: str
+    kind: Literal["line", "marker", "box"] = "line"
+    linestyle: Any = "-"  # a matplotlib line style
+    linewidth: float = 1.4
+    marker: Any = None
+    markersize: float = 5.0
+    facecolor: str | None = None
+    edgewidth: float = 0.8
+    box_height: float = 5.0
+
+
+@dataclass(frozen=True)
+class _LegendLayout:
+    columns: int
+    column_x: tuple[float, ...]  # left edge of each column, from the legend's left edge
+    width: float
+    height: float
+
+
+_HANDLE = 14.0  # handle width (points)
+_HANDLE_GAP = 4.0  # handle to label
+_COLUMN_GAP = 12.0  # between columns
+
+
+def _line_height(size: float = SMALL_SIZE) -> float:
+    return size * 1.45
+
+
+def _legend_layout(
+    fig: Figure,
+    entries: Sequence[_Entry],
+    max_width: float,
+    *,
+    size: float = SMALL_SIZE,
+    columns: int | None = None,
+) -> _LegendLayout:
+    """Entries filled row by row into columns as wide as their widest entry: ``columns``, or as
+    many as fit in ``max_width`` points (fewest rows; then fewest columns for those rows)."""
+    widths = [_HANDLE + _HANDLE_GAP + _measure(fig, e.label, size) for e in entries]
+
+    def fit(ncol: int) -> tuple[tuple[float, ...], float]:
+        cols = [max(widths[j::ncol]) for j in range(ncol)]
+        xs = [0.0]
+        for w in cols[:-1]:
+            xs.append(xs[-1] + w + _COLUMN_GAP)
+        return tuple(xs), xs[-1] + cols[-1]
+
+    n = len(entries)
+    if n == 0:
+        return _LegendLayout(1, (0.0,), 0.0, 0.0)
+    if columns is None:
+        columns = 1
+        for ncol in range(1, n + 1):
+            if fit(ncol)[1] <= max_width:
+                columns = ncol
+        rows = math.ceil(n / columns)
+        columns = math.ceil(n / rows)  # as many rows, columns balanced
+    columns = max(1, min(columns, n))
+    xs, width = fit(columns)
+    return _LegendLayout(columns, xs, width, math.ceil(n / columns) * _line_height(size))
+
+
+def _draw_handle(fig: Figure, entry: _Entry, x: float, y: float) -> None:
+    """Draw the handle of ``entry`` in the box [x, x + _HANDLE] centred on height y (points)."""
+    trans = _points(fig)
+    if entry.kind == "line":
+        fig.add_artist(
+            Line2D(
+                [x, x + _HANDLE],
+                [y, y],
+                transform=trans,
+                color=entry.color,
+                linestyle=entry.linestyle,
+                linewidth=entry.linewidth,
+                label="_legend handle",
+            )
+        )
+    elif entry.kind == "box":
+        h = entry.box_height
+        fig.add_artist(
+            Rectangle(
+                (x, y - h / 2),
+                _HANDLE,
+                h,
+                transform=trans,
+                facecolor=entry.color,
+                edgecolor=entry.facecolor or "none",
+                linewidth=0.4,
+                label="_legend handle",
+            )
+        )
+    else:
+        fig.add_artist(
+            Line2D(
+                [x + _HANDLE / 2],
+                [y],
+                transform=trans,
+                linestyle="none",
+                marker=entry.marker,
+                markersize=entry.markersize,
+                markerfacecolor=entry.facecolor or entry.color,
+                markeredgecolor=entry.color,
+                markeredgewidth=entry.edgewidth,
+                color=entry.color,
+                label="_legend handle",
+            )
+        )
+
+
+def _draw_legend(
+    fig: Figure,
+    entries: Sequence[_Entry],
+    layout: _LegendLayout,
+    x0: float,
+    top: float,
+    *,
+    size: float = SMALL_SIZE,
+    background: bool = False,
+) -> None:
+    """Draw ``entries`` row by row, the first row's top at ``top``, left edge at ``x0``."""
+    line = _line_height(size)
+    if background:
+        fig.add_artist(
+            Rectangle(
+                (x0 - 3, top - layout.height - 2),
+                layout.width + 6,
+                layout.height + 4,
+                transform=_points(fig),
+                facecolor="white",
+                edgecolor="none",
+                alpha=0.85,
+                zorder=2,
+                label="_legend background",
+            )
+        )
+    for k, entry in enumerate(entries):
+        row, col = divmod(k, layout.columns)
+        x = x0 + layout.column_x[col]
+        y = top - (row + 0.5) * line
+        _draw_handle(fig, entry, x, y)
+        fig.text(
+            x + _HANDLE + _HANDLE_GAP,
+            y,
+            entry.label,
+            transform=_points(fig),
+            ha="left",
+            va="center_baseline",
+            fontsize=size,
+            color=_DARK,
+            zorder=4,
+            parse_math=False,
+            label="legend",
+        )

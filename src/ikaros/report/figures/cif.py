@@ -22,7 +22,11 @@ from ikaros.report.figures._common import (
     _DARK,
     CountRow,
     _draw_count_table,
+    _draw_legend,
+    _Entry,
     _figure_of,
+    _legend_layout,
+    _line_height,
     _measure,
     _new_figure,
     _points,
@@ -30,12 +34,6 @@ from ikaros.report.figures._common import (
     _title,
 )
 from ikaros.report.figures._km_legend import _collides
-from ikaros.report.figures.course import (
-    _draw_legend,
-    _Entry,
-    _legend_layout,
-    _line_height,
-)
 from ikaros.report.figures.km import KM_WIDTH
 from ikaros.report.figures.km_data import time_ticks
 from ikaros.report.style import GREY, PALETTE, SMALL_SIZE, journal_style
@@ -245,6 +243,10 @@ def cif_figure(
     time_unit: str = "months",
     at_risk: bool = True,
     naive: Mapping[str, CIFLike] | None = None,
+    naive_label: str | None = None,
+    footer: Sequence[str] = (),
+    xlim: float | None = None,
+    ylabel: str = "Cumulative incidence",
 ) -> Figure:
     """Cumulative incidence curves with confidence bands and a numbers-at-risk table.
 
@@ -263,6 +265,16 @@ def cif_figure(
     naive
         Legend label -> ``1 - Kaplan-Meier`` curve of the same cause (competing events censored),
         drawn dashed in the colour of the matching curve to show the overestimate.
+    naive_label
+        With ``naive``: one grey dashed legend entry with this text for all naive curves
+        (instead of one entry per naive curve and the "Dashed: ..." note).
+    footer
+        Lines under the legend entries (e.g. Gray's test P).
+    xlim
+        End of the time axis; default the end of follow-up. The numbers at risk are given at
+        the ticks up to it.
+    ylabel
+        Label of the incidence axis.
 
     Returns
     -------
@@ -281,8 +293,12 @@ def cif_figure(
     steps = {("c", k): _cif_steps(c) for k, c in curves.items()}
     steps.update({("n", k): _cif_steps(c) for k, c in naive.items()})
     t_max = max(float(st.time[-1]) for st in steps.values())
-    ticks = time_ticks(t_max if t_max > 0 else 1.0, time_unit)
-    x_max = max(ticks[-1], t_max)
+    if xlim is not None:
+        ticks = tuple(t for t in time_ticks(xlim, time_unit) if t <= xlim + 1e-9)
+        x_max = float(xlim)
+    else:
+        ticks = time_ticks(t_max if t_max > 0 else 1.0, time_unit)
+        x_max = max(ticks[-1], t_max)
     top = max(  # the bands of the solid curves, the dashed curves themselves
         float(np.nanmax(np.concatenate((st.estimate, st.upper[np.isfinite(st.upper)]))))
         if kind == "c"
@@ -335,17 +351,21 @@ def cif_figure(
         ax.yaxis.set_major_formatter(FormatStrFormatter(y_fmt))
         ax.spines["left"].set_bounds(0, y_max)
         ax.set_xlabel(f"Time ({time_unit})", labelpad=2)
-        ax.set_ylabel("Cumulative incidence", labelpad=4)
+        ax.set_ylabel(ylabel, labelpad=4)
         if tab is not None:
             _draw_at_risk(tab, rows, ticks)
 
         # legend: curves solid, naive dashed, a footnote on the dashed curves
         entries = [_Entry(k, colors[k]) for k in curves]
-        entries += [_Entry(k, naive_colors[k], linestyle=(0, (3.5, 2.0))) for k in naive]
-        footer = "Dashed: 1 − Kaplan-Meier (competing events censored)" if naive else ""
+        lines = list(footer)
+        if naive and naive_label:
+            entries.append(_Entry(naive_label, GREY, linestyle=(0, (3.5, 2.0))))
+        elif naive:
+            entries += [_Entry(k, naive_colors[k], linestyle=(0, (3.5, 2.0))) for k in naive]
+            lines.insert(0, "Dashed: 1 − Kaplan-Meier (competing events censored)")
         layout = _legend_layout(fig, entries, width * 72, columns=1)
-        bw = max(layout.width, _measure(fig, footer, SMALL_SIZE))
-        bh = layout.height + (_line_height() if footer else 0.0)
+        bw = max([layout.width, *(_measure(fig, t, SMALL_SIZE) for t in lines)])
+        bh = layout.height + _line_height() * len(lines)
         bands = [
             (
                 st.time,
@@ -356,8 +376,8 @@ def cif_figure(
             else (st.time, st.estimate, st.estimate)
             for (kind, _), st in steps.items()
         ]
-        lines = [(st.time, st.estimate, st.estimate) for st in steps.values()]
-        chosen = _free_place(ax, bands, lines, bw, bh)
+        curve_lines = [(st.time, st.estimate, st.estimate) for st in steps.values()]
+        chosen = _free_place(ax, bands, curve_lines, bw, bh)
         if chosen is None:  # no free corner: a header above the curves
             height = place((bh + 10.0) / 72)
             pos = ax.get_position()
@@ -369,11 +389,11 @@ def cif_figure(
             x0 = (pos.x0 + fx * pos.width) * KM_WIDTH * 72 + ox
             y_top = (pos.y0 + fy * pos.height) * height * 72 + oy + bh
         _draw_legend(fig, entries, layout, x0, y_top, background=background)
-        if footer:
+        for k, line in enumerate(lines):
             fig.text(
                 x0,
-                y_top - layout.height - 0.5 * _line_height(),
-                footer,
+                y_top - layout.height - (k + 0.5) * _line_height(),
+                line,
                 transform=_points(fig),
                 ha="left",
                 va="center_baseline",

@@ -24,6 +24,13 @@ from ikaros.report.figures._common import (
     _points,
     _title,
 )
+from ikaros.report.naming import (
+    adjuster_names,
+    analysis_term_display,
+    display_label,
+    group_model_name,
+    term_display,
+)
 from ikaros.report.style import (
     DOUBLE_COLUMN,
     GREY,
@@ -64,33 +71,43 @@ class _ForestRow:
 _TERM_NAMES = {"cyto_high_risk": "High-risk cytogenetics", "iss": "ISS stage", "age": "Age"}
 
 
-def _term_row(analysis: Analysis, name: str, term: CoxTermResult, firth: bool) -> _ForestRow:
+def _term_row(
+    results: Results, analysis: Analysis, name: str, term: CoxTermResult, firth: bool
+) -> _ForestRow:
     marker = analysis.marker
     hr, lo, hi = term.hr, term.lower, term.upper
     if name == marker:
+        shown = display_label(results, marker).name
         if term.hr_per_sd is not None and _finite(term.hr_per_sd):
-            label = f"{marker}, per SD"
+            label = f"{shown}, per SD"
             hr, lo, hi = term.hr_per_sd, term.lower_per_sd, term.upper_per_sd  # type: ignore[assignment]
         else:
             unit = "per doubling" if analysis.transform == "log2" else "per unit"
-            label = f"{marker}, {unit}"
+            label = f"{shown}, {unit}"
         color = PALETTE[0]
     elif name.startswith(marker + " "):
-        label, color = name, PALETTE[0]
+        label, color = analysis_term_display(results, analysis, name), PALETTE[0]
     else:
-        label, color = _TERM_NAMES.get(name, name), "#444444"
+        shown = (
+            results.options.labels.get(name)
+            or _TERM_NAMES.get(name)
+            or term_display(results, name, marker)
+        )
+        label, color = shown[:1].upper() + shown[1:], "#444444"
     if firth:
         label += f" {_DAGGER}"
     return _ForestRow(label, 2, hr, lo, hi, term.p, color=color, firth=firth)
 
 
-def _model_rows(analysis: Analysis, title: str, model: CoxModel | None) -> list[_ForestRow]:
+def _model_rows(
+    results: Results, analysis: Analysis, title: str, model: CoxModel | None
+) -> list[_ForestRow]:
     if model is None:
         return [_ForestRow(f"{title}: not fitted (no adjusting covariates)", 1)]
     firth = model.method == "firth"
     head = f"{title} (n = {model.n}, {model.events} events)" + (f" {_DAGGER}" if firth else "")
     rows = [_ForestRow(head, 1, firth=firth)]
-    rows += [_term_row(analysis, name, t, firth) for name, t in model.terms.items()]
+    rows += [_term_row(results, analysis, name, t, firth) for name, t in model.terms.items()]
     return rows
 
 
@@ -109,9 +126,9 @@ def _forest_rows(results: Results, endpoint: str, kind: str) -> list[_ForestRow]
         raise ValueError(f"no analysis on endpoint {endpoint!r}")
     for a in analyses:
         if kind == "multivariable":
-            rows.append(_ForestRow(a.marker, 0))
-            rows += _model_rows(a, "Continuous marker", a.cox_multivariable)
-            rows += _model_rows(a, "Q2-4 vs Q1", a.cox_group_multivariable)
+            rows.append(_ForestRow(display_label(results, a.marker).text, 0))
+            rows += _model_rows(results, a, "Continuous marker", a.cox_multivariable)
+            rows += _model_rows(results, a, group_model_name(results, a), a.cox_group_multivariable)
         else:
             inter = a.interaction
             if inter is None:
@@ -122,13 +139,15 @@ def _forest_rows(results: Results, endpoint: str, kind: str) -> list[_ForestRow]
                 p, how = inter.p_wald, "Wald"
             rows.append(
                 _ForestRow(
-                    a.marker,
+                    display_label(results, a.marker).text,
                     0,
                     hr_text=f"interaction ({how})" if how else "interaction: n/a",
                     p_text=fmt_p(p) if inter is not None else "",
                 )
             )
-            overall = _term_row(a, a.marker, a.cox_continuous, a.cox_univariate.method == "firth")
+            overall = _term_row(
+                results, a, a.marker, a.cox_continuous, a.cox_univariate.method == "firth"
+            )
             rows.append(
                 _with_label(overall, f"All patients (n = {a.n}, {a.events} events)", "#444444")
             )
@@ -139,7 +158,7 @@ def _forest_rows(results: Results, endpoint: str, kind: str) -> list[_ForestRow]
                     rows.append(_ForestRow(text, 2, hr_text="not estimable", color=GREY, indent=1))
                     continue
                 term = model.terms.get(a.marker) or next(iter(model.terms.values()))
-                row = _term_row(a, a.marker, term, model.method == "firth")
+                row = _term_row(results, a, a.marker, term, model.method == "firth")
                 rows.append(_with_label(row, text))
     return rows
 
@@ -207,10 +226,18 @@ def forest_figure(
     pct = f"{100 * results.options.conf_level:g}%"
     if kind == "multivariable":
         title = f"Multivariable Cox models, {ep}"
+        on_endpoint = [m for m in results.analyses if m.endpoint == endpoint]
+        adjusters: list[str] = []
+        for m in on_endpoint:
+            for name in adjuster_names(results, m.cox_multivariable, m.marker):
+                if name not in adjusters:
+                    adjusters.append(name)
+        groups = group_model_name(results, on_endpoint[0]) if on_endpoint else "groups"
+        indicator = "quartile indicator" if groups == "Q2-4 vs Q1" else "group indicators"
         foot = [
-            "Continuous marker: marker (HR per SD) + cytogenetic risk"
-            + (" + " + ", ".join(results.options.covariates) if results.options.covariates else "")
-            + "; Q2-4 vs Q1: quartile indicator + the same covariates."
+            "Continuous marker: marker (HR per SD) + "
+            + (" + ".join(adjusters) or "no other variable")
+            + f"; {groups}: {indicator} + the same covariates."
         ]
     else:
         title = f"{ep}: hazard ratio per SD of the marker by cytogenetic risk"

@@ -36,6 +36,15 @@ from ikaros.report.figures.km_data import (
     numbers_at_risk,
     time_ticks,
 )
+from ikaros.report.naming import (
+    Label,
+    cut_display_labels,
+    cut_name,
+    cut_statement,
+    fmt_value,
+    normalise_cut,
+    parse_label,
+)
 from ikaros.report.style import (
     GREY,
     SMALL_SIZE,
@@ -45,7 +54,7 @@ from ikaros.report.style import (
 )
 from ikaros.results import Analysis, GroupSummary
 
-__all__ = ["KM_WIDTH", "draw_at_risk", "draw_km", "km_figure"]
+__all__ = ["KM_WIDTH", "draw_at_risk", "draw_km", "km_figure", "km_groups_figure"]
 
 #: Width of the Kaplan-Meier figures (inches), at-risk table included.
 KM_WIDTH = 5.5
@@ -59,6 +68,7 @@ def draw_km(
     ci: bool = True,
     censor_marks: bool = True,
     ci_alpha: float | None = None,
+    xlim: float | None = None,
 ) -> None:
     """Draw Kaplan-Meier step curves, CI bands and censor marks on ``ax``.
 
@@ -76,6 +86,8 @@ def draw_km(
         Draw a ``|`` mark at each censored patient's time, on the curve (one per patient).
     ci_alpha
         Opacity of the bands; default 0.14 for up to two groups, 0.09 for more.
+    xlim
+        End of the time axis: censor marks beyond it are left out (they are drawn unclipped).
 
     Notes
     -----
@@ -101,10 +113,11 @@ def draw_km(
             band=band,
             alpha=alpha,
         )
-        if censor_marks and st.censor_time.size:
+        marks = st.censor_time <= xlim if xlim is not None else np.ones(st.censor_time.size, bool)
+        if censor_marks and marks.any():
             ax.plot(
-                st.censor_time,
-                st.censor_surv,
+                st.censor_time[marks],
+                st.censor_surv[marks],
                 linestyle="none",
                 marker="|",
                 markersize=4.0,
@@ -191,6 +204,8 @@ def km_figure(
     subgroup: str | None = None,
     conf_level: float = 0.95,
     ci: bool = True,
+    label: str | None = None,
+    xlim: float | None = None,
 ) -> Figure:
     """Kaplan-Meier figure of one marker x endpoint analysis, with a numbers-at-risk table.
 
@@ -199,8 +214,10 @@ def km_figure(
     analysis
         The analysis; its groups carry the step data (``GroupSummary.curve``).
     grouping
-        ``"q1"``: lowest quartile vs Q2-4 (``analysis.groups``, log-rank ``analysis.logrank``);
-        ``"quartiles"``: Q1..Q4 (4-group log-rank and trend test).
+        ``"q1"``: the primary (pre-specified) cut, ``analysis.groups`` with its log-rank test
+        (and trend test for more than two groups): the lowest quartile vs Q2-4 by default, or
+        the median, tertiles, upper quartile or fixed thresholds of ``analysis.cut``;
+        ``"quartiles"``: Q1..Q4 (4-group log-rank and trend test), the secondary description.
     landmark
         Time of the landmark survival printed in the legend (the stored estimate when it is at
         this time, else read off the step data).
@@ -210,60 +227,179 @@ def km_figure(
         Unit of the time axis (results are in months).
     subgroup
         Name of a cytogenetic subgroup of ``analysis.subgroups`` (``"standard risk"``,
-        ``"high risk"``): draw its Q1 vs Q2-4 curves and log-rank P instead.
+        ``"high risk"``): draw its curves (primary cut) and log-rank P instead.
     conf_level
         Level of the stored confidence intervals, for the labels.
     ci
         Draw the pointwise confidence bands (lighter with more than two groups).
+    label
+        Display label of the marker (``--label``; a final parenthesis is its unit, e.g.
+        ``"beta-2 microglobulin (mg/L)"``); default the marker's name.
+    xlim
+        End of the time axis (months); default the end of follow-up.
 
     Returns
     -------
     Figure
         ``KM_WIDTH`` inches wide; axes labelled ``"km"`` (curves) and ``"at_risk"`` (table).
+        The legend states the cut with its values and whether it was pre-specified or derived
+        from the data.
 
     Raises
     ------
     ValueError
-        Unknown grouping, unknown subgroup, or quartiles asked for a subgroup.
+        Unknown grouping, unknown subgroup, quartiles asked for a subgroup, or quartiles of an
+        analysis that has none (too many tied values).
     """
     if grouping not in ("q1", "quartiles"):
         raise ValueError(f"grouping must be 'q1' or 'quartiles', not {grouping!r}")
     ep = endpoint_label(analysis.endpoint)
+    lab = parse_label(label or analysis.marker)
     note: str | None = None
     tests: list[str]
+    cut = normalise_cut(analysis.cut)
+    names = cut_display_labels(cut, lab)
+    statement = cut_statement(cut, lab, short=True)
+    cut_lines = [statement[:1].upper() + statement[1:]] if cut.get("values") else []
     if subgroup is not None:
         match = [s for s in analysis.subgroups if s.name == subgroup]
         if not match:
-            names = ", ".join(repr(s.name) for s in analysis.subgroups) or "none"
+            known = ", ".join(repr(s.name) for s in analysis.subgroups) or "none"
             raise ValueError(
                 f"no subgroup {subgroup!r} in {analysis.marker} x {analysis.endpoint}"
-                f" (subgroups: {names})"
+                f" (subgroups: {known})"
             )
         if grouping != "q1":
-            raise ValueError("subgroups are split Q1 vs Q2-4 only; use grouping='q1'")
+            raise ValueError(
+                "subgroups are split by the primary cut only (Q1 vs Q2-4 by default); use "
+                "grouping='q1'"
+            )
         sg = match[0]
         groups = dict(sg.groups)
-        tests = [_test_text("Log-rank", sg.logrank)]
+        tests = [_test_text("Log-rank", sg.logrank, df=len(groups) > 2)]
         note = sg.note
         name = subgroup.replace(" risk", "-risk") if subgroup.endswith(" risk") else subgroup
-        title = f"{analysis.marker}, {ep}: Q1 vs Q2-4, {name} cytogenetics"
+        title = f"{lab.name}, {ep}: {_cut_title(cut, short=True)}, {name} cytogenetics"
     elif grouping == "q1":
         groups = dict(analysis.groups)
-        tests = [_test_text("Log-rank", analysis.logrank)]
-        title = f"{analysis.marker}, {ep}: lowest quartile (Q1) vs Q2-4"
+        if len(groups) > 2:
+            tests = [
+                _test_text("Log-rank", analysis.logrank, df=True)
+                + "; "
+                + _test_text("trend", analysis.trend)
+            ]
+        else:
+            tests = [_test_text("Log-rank", analysis.logrank)]
+        title = f"{lab.name}, {ep}: {_cut_title(cut)}"
     else:
         groups = dict(analysis.quartile_groups)
+        if not groups:
+            raise ValueError(
+                f"{analysis.marker} x {analysis.endpoint} has no quartile groups (see its notes)"
+            )
+        names = {}
         tests = [
             _test_text("Log-rank", analysis.logrank_quartiles, df=True)
             + "; "
             + _test_text("trend", analysis.trend_quartiles)
         ]
-        title = f"{analysis.marker}, {ep}: quartiles Q1–Q4"
+        cut_lines = [_quartile_line(analysis, lab)] if cut.get("kind") != "quartile" else []
+        title = f"{lab.name}, {ep}: quartiles Q1–Q4"
+    return km_groups_figure(
+        {names.get(k, k): g for k, g in groups.items()},
+        title=title,
+        tests=tests,
+        notes=cut_lines,
+        endpoint=analysis.endpoint,
+        landmark=landmark,
+        counts=counts,
+        time_unit=time_unit,
+        conf_level=conf_level,
+        ci=ci,
+        note=note,
+        xlim=xlim,
+    )
+
+
+def _cut_title(cut: Mapping[str, object], *, short: bool = False) -> str:
+    kind = cut.get("kind", "quartile")
+    if short and kind == "quartile":
+        return "Q1 vs Q2-4"
+    if kind == "thresholds":
+        return "pre-specified thresholds"
+    return cut_name(cut)
+
+
+def _quartile_line(analysis: Analysis, lab: Label) -> str:
+    q = ", ".join(fmt_value(v) for v in analysis.quartiles)
+    return f"Quartiles at {lab.with_unit(q)} (percentiles of these data)"
+
+
+def _landmark_text(group: GroupSummary, landmark: float) -> str:
+    s, lo, hi = _landmark(group, landmark)
+    if s is None:
+        lm = group.landmark
+        same = lm is not None and abs(lm.time - landmark) < 1e-9
+        return lm.note if same and lm.note else "not estimable"
+    est = fmt_pct(s)
+    if _finite(lo) and _finite(hi):
+        est += f" ({fmt_pct(lo)[:-1]}–{fmt_pct(hi)})"
+    return est
+
+
+def km_groups_figure(
+    groups: Mapping[str, GroupSummary],
+    *,
+    title: str,
+    tests: Sequence[str],
+    endpoint: str,
+    notes: Sequence[str] = (),
+    landmark: float = 36.0,
+    counts: bool = False,
+    time_unit: str = "months",
+    conf_level: float = 0.95,
+    ci: bool = True,
+    note: str | None = None,
+    xlim: float | None = None,
+) -> Figure:
+    """Kaplan-Meier curves of any groups with a numbers-at-risk table and a legend block.
+
+    Parameters
+    ----------
+    groups
+        Display name -> summary with ``curve`` step data, in legend order (groups without
+        patients are left out by the caller and named in ``note``).
+    title
+        Bold title above the plot.
+    tests
+        Lines of test results under the legend rows (log-rank, trend).
+    endpoint
+        Endpoint name, for the axis label and the landmark column (``os`` -> ``OS``).
+    notes
+        Grey lines between the legend rows and the tests, e.g. the cut with its values.
+    landmark, counts, time_unit, conf_level, ci
+        As for :func:`km_figure`.
+    note
+        A remark printed under the title (e.g. an empty group).
+    xlim
+        End of the time axis (months); default the end of follow-up. Curves and censor marks
+        beyond it are not drawn; the numbers at risk are given at the ticks up to it.
+
+    Returns
+    -------
+    Figure
+        ``KM_WIDTH`` inches wide; axes labelled ``"km"`` (curves) and ``"at_risk"`` (table).
+    """
+    ep = endpoint_label(endpoint)
     colors = group_colors(list(groups))
     curves = [g.curve for g in groups.values() if g.curve is not None and g.curve.time]
     t_max = max((c.time[-1] for c in curves), default=landmark)
-    ticks = time_ticks(t_max, time_unit)
-    x_max = max(ticks[-1], t_max)
+    if xlim is not None:
+        ticks = tuple(t for t in time_ticks(xlim, time_unit) if t <= xlim + 1e-9)
+        x_max = float(xlim)
+    else:
+        ticks = time_ticks(t_max, time_unit)
+        x_max = max(ticks[-1], t_max)
     n_rows = _at_risk_rows(len(groups), counts)
     table_h = n_rows * _KM_ROW
 
@@ -294,7 +430,7 @@ def km_figure(
         tab = fig.add_axes((0.1, 0.05, 0.8, 0.3), sharex=ax, label="at_risk")
         height = place(0.0)
 
-        draw_km(ax, groups, colors=colors, ci=ci)
+        draw_km(ax, groups, colors=colors, ci=ci, xlim=xlim)
         ax.set_xlim(0, x_max)
         ax.set_ylim(-0.02, 1.03)
         ax.xaxis.set_major_locator(FixedLocator(list(ticks)))
@@ -321,17 +457,18 @@ def km_figure(
                 )
             ],
             align=["left", "right", "right", "left"],
-            footer=[(t, _DARK) for t in tests],
+            footer=[(t, GREY) for t in notes] + [(t, _DARK) for t in tests],
         )
         for name, g in groups.items():
-            s, lo, hi = _landmark(g, landmark)
-            est = fmt_pct(s)
-            if _finite(lo) and _finite(hi):
-                est += f" ({fmt_pct(lo)[:-1]}–{fmt_pct(hi)})"
             block.rows.append(
                 (
                     colors[name],
-                    [(name, colors[name]), (str(g.n), _DARK), (str(g.events), _DARK), (est, _DARK)],
+                    [
+                        (name, colors[name]),
+                        (str(g.n), _DARK),
+                        (str(g.events), _DARK),
+                        (_landmark_text(g, landmark), _DARK),
+                    ],
                 )
             )
         _, bw, bh = block.layout(fig)

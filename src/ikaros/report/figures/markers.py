@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -27,7 +28,7 @@ from ikaros.report.style import (
     SMALL_SIZE,
     journal_style,
 )
-from ikaros.results import MarkerAssociation
+from ikaros.results import BoxStats, MarkerAssociation
 
 __all__ = ["JITTER_SEED", "marker_figure"]
 
@@ -49,16 +50,25 @@ def _finite_values(values: Sequence[float]) -> np.ndarray:
     return arr[np.isfinite(arr)]
 
 
+def _count(n: int) -> str:
+    """A group size short enough for a tick label (40k for 39,794)."""
+    return f"{n / 1000:.0f}k" if n >= 10_000 else str(n)
+
+
 def _box_panel(
     ax: Axes,
     groups: list[tuple[str, np.ndarray, str]],
     *,
     log: bool,
     seed: int,
+    boxes: Mapping[str, BoxStats] | None = None,
 ) -> None:
+    """Jittered points and a box per group; where ``boxes`` has a sampled group, its box is drawn
+    from the exact statistics (the points are a random sample) and its n is the whole group's."""
+    boxes = boxes or {}
     rng = np.random.default_rng(seed)
     positions = np.arange(1, len(groups) + 1, dtype=float)
-    for pos, (_, values, color) in zip(positions, groups, strict=True):
+    for pos, (name, values, color) in zip(positions, groups, strict=True):
         if values.size == 0:
             continue
         jitter = rng.uniform(-0.17, 0.17, size=values.size)
@@ -73,22 +83,40 @@ def _box_panel(
             label="_points",
             rasterized=False,
         )
-        ax.boxplot(
-            [values],
-            positions=[pos],
-            widths=0.52,
-            showfliers=False,
-            whis=1.5,
-            patch_artist=False,
-            medianprops={"color": _DARK, "linewidth": 1.4},
-            boxprops={"color": _DARK, "linewidth": 0.8},
-            whiskerprops={"color": _DARK, "linewidth": 0.8},
-            capprops={"color": _DARK, "linewidth": 0.8},
-            manage_ticks=False,
-            zorder=3,
-        )
+        style: dict[str, Any] = {
+            "positions": [pos],
+            "widths": 0.52,
+            "showfliers": False,
+            "patch_artist": False,
+            "medianprops": {"color": _DARK, "linewidth": 1.4},
+            "boxprops": {"color": _DARK, "linewidth": 0.8},
+            "whiskerprops": {"color": _DARK, "linewidth": 0.8},
+            "capprops": {"color": _DARK, "linewidth": 0.8},
+            "manage_ticks": False,
+            "zorder": 3,
+        }
+        exact = boxes.get(name)
+        if exact is not None and exact.sampled:  # the exact box of all patients
+            box = {
+                "med": exact.median,
+                "q1": exact.q1,
+                "q3": exact.q3,
+                "whislo": exact.whisker_low,
+                "whishi": exact.whisker_high,
+                "fliers": [],
+            }
+            ax.bxp([box], **style)
+        else:
+            ax.boxplot([values], whis=1.5, **style)
     ax.set_xlim(0.4, len(groups) + 0.6)
-    ax.set_xticks(positions, [f"{name}\nn = {values.size}" for name, values, _ in groups])
+    ax.set_xticks(
+        positions,
+        [
+            f"{name}\nn = {_count(boxes[name].n if name in boxes else values.size)}"
+            + ("*" if name in boxes and boxes[name].sampled else "")
+            for name, values, _ in groups
+        ],
+    )
     ax.tick_params(axis="x", length=0, pad=3)
     if log:
         ax.set_yscale("log")
@@ -112,7 +140,12 @@ def _not_available(ax: Axes, text: str) -> None:
         spine.set_visible(False)
 
 
-def marker_figure(assoc: MarkerAssociation, *, ylabel: str | None = None) -> Figure:
+def marker_figure(
+    assoc: MarkerAssociation,
+    *,
+    ylabel: str | None = None,
+    panels: Sequence[str] = ("iss", "response"),
+) -> Figure:
     """The marker by ISS stage (I/II/III) and by best response (CR/VGPR vs PR/SD).
 
     Box plots (median, quartiles, whiskers to 1.5 IQR) with every patient's value as a point
@@ -127,12 +160,19 @@ def marker_figure(assoc: MarkerAssociation, *, ylabel: str | None = None) -> Fig
         The marker association of a results file.
     ylabel
         Label of the value axis; default ``"<marker> expression"``.
+    panels
+        The panels to draw, ``"iss"`` and/or ``"response"``; a panel left out is not drawn at
+        all (the report says why), while a panel asked for without values says "not
+        available".
 
     Returns
     -------
     Figure
-        3.5 inches wide; axes labelled ``"iss"`` and ``"response"``.
+        3.5 inches wide; axes labelled ``"iss"`` and ``"response"`` (those asked for).
     """
+    panels = tuple(p for p in ("iss", "response") if p in panels)
+    if not panels:
+        raise ValueError("no panel to draw; give panels='iss' and/or 'response'")
     iss_keys = sorted(assoc.values_by_iss, key=_iss_order)
     iss_colors = (PALETTE[0], PALETTE[3], PALETTE[1], PALETTE[4], PALETTE[5])
     iss = [
@@ -150,6 +190,13 @@ def marker_figure(assoc: MarkerAssociation, *, ylabel: str | None = None) -> Fig
         (k, _finite_values(assoc.values_by_response[k]), resp_colors[i % len(resp_colors)])
         for i, k in enumerate(resp_keys)
     ]
+    iss_boxes = {
+        name: assoc.box_stats[k]
+        for (name, _, _), k in zip(iss, iss_keys, strict=True)
+        if k in assoc.box_stats
+    }
+    resp_boxes = {k: assoc.box_stats[k] for k in resp_keys if k in assoc.box_stats}
+    sampled = any(b.sampled for b in (*iss_boxes.values(), *resp_boxes.values()))
     all_values = np.concatenate([v for _, v, _ in iss + resp] or [np.empty(0)])
     have_iss = any(v.size for _, v, _ in iss)
     have_resp = any(v.size for _, v, _ in resp)
@@ -179,18 +226,23 @@ def marker_figure(assoc: MarkerAssociation, *, ylabel: str | None = None) -> Fig
         if avail - w_iss < need_resp + 0.05:
             w_iss = max(avail - need_resp - 0.05, need_iss + 0.02 - gap, avail * 0.5)
         w_resp = avail - w_iss
-        ax1 = fig.add_axes(
-            (left / width, bottom / height, w_iss / width, (height - bottom - top) / height),
-            label="iss",
+        if panels == ("iss",):
+            w_iss = avail + gap
+        elif panels == ("response",):
+            w_resp, w_iss, gap = avail + gap, 0.0, 0.0
+        ax_h = (height - bottom - top) / height
+        ax1 = (
+            fig.add_axes((left / width, bottom / height, w_iss / width, ax_h), label="iss")
+            if "iss" in panels
+            else None
         )
-        ax2 = fig.add_axes(
-            (
-                (left + w_iss + gap) / width,
-                bottom / height,
-                w_resp / width,
-                (height - bottom - top) / height,
-            ),
-            label="response",
+        ax2 = (
+            fig.add_axes(
+                ((left + w_iss + gap) / width, bottom / height, w_resp / width, ax_h),
+                label="response",
+            )
+            if "response" in panels
+            else None
         )
         if all_values.size:
             lo, hi = float(all_values.min()), float(all_values.max())
@@ -233,23 +285,23 @@ def marker_figure(assoc: MarkerAssociation, *, ylabel: str | None = None) -> Fig
                     parse_math=False,
                 )
 
-        if have_iss:
-            _box_panel(ax1, iss, log=log, seed=JITTER_SEED)
+        if ax1 is not None and have_iss:
+            _box_panel(ax1, iss, log=log, seed=JITTER_SEED, boxes=iss_boxes)
             ax1.set_ylim(*ylim)
             ax1.set_ylabel(value_label)
             header(ax1, "ISS stage", iss_lines)
-        else:
+        elif ax1 is not None:
             _not_available(ax1, "ISS stage:\nnot available")
             header(ax1, "ISS stage", [])
-        if have_resp:
-            _box_panel(ax2, resp, log=log, seed=JITTER_SEED + 1)
+        if ax2 is not None and have_resp:
+            _box_panel(ax2, resp, log=log, seed=JITTER_SEED + 1, boxes=resp_boxes)
             ax2.set_ylim(*ylim)
-            if have_iss:
+            if have_iss and ax1 is not None:
                 ax2.tick_params(axis="y", labelleft=False)
             else:
                 ax2.set_ylabel(value_label)
             header(ax2, "Best response", resp_lines)
-        else:
+        elif ax2 is not None:
             _not_available(ax2, "Best response:\nnot available")
             header(ax2, "Best response", [])
         if log:
@@ -257,11 +309,24 @@ def marker_figure(assoc: MarkerAssociation, *, ylabel: str | None = None) -> Fig
             if len(ticks) > 6:
                 ticks = [v for v in ticks if _mantissa(v) in (1, 5)]
             for ax in (ax1, ax2):
-                if ax.get_yscale() != "log":
+                if ax is None or ax.get_yscale() != "log":
                     continue
                 ax.yaxis.set_major_locator(FixedLocator(ticks))
                 ax.yaxis.set_minor_locator(NullLocator())
                 ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        if sampled:
+            from ikaros.study.summary import MAX_POINTS
+
+            fig.text(
+                0.01,
+                0.005,
+                f"* points: a random sample of {MAX_POINTS:,} patients; boxes from all patients",
+                fontsize=SMALL_SIZE - 1,
+                color=GREY,
+                ha="left",
+                va="bottom",
+                label="sample_note",
+            )
     return fig
 
 

@@ -1,15 +1,23 @@
 """Oncoprint: genes (rows) x patients (columns), cells coloured by the class of alteration.
 
-Genes are ordered by the number of patients altered (most frequent on top); patients by the
-classic mutual-exclusivity sort, lexicographically by the gene rows from the top, so that the
-altered cells of each gene form a block to the left of those of the genes below. The frequency
-of each gene is printed on the right, as a percentage and a count over all evaluated patients
-(those without any alteration included).
+Each cell is in one of three states: altered (coloured by the class of alteration), not altered
+(light grey) or not evaluated (dark grey: the gene was not tested in that patient, as in Figure 1
+of Geyer et al. 2023). Genes are ordered by the number of patients altered (most frequent on
+top); patients by the classic mutual-exclusivity sort, lexicographically by the gene rows from
+the top (altered, then not altered, then not evaluated), so that the altered cells of each gene
+form a block to the left of those of the genes below. The frequency of each gene is printed on
+the right, as a percentage and a count over the patients evaluated for that gene: the columns
+minus the gene's not-evaluated cells.
+
+References
+----------
+Geyer MB, et al. Lenalidomide-associated B-cell ALL: clinical and pathologic correlates and
+sensitivity to lenalidomide withdrawal. Blood Adv 2023;7:3087-3098 (Figure 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -17,8 +25,15 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
-from ikaros.report.figures._common import _DARK, _measure, _new_figure, _title
-from ikaros.report.figures.course import _draw_legend, _Entry, _legend_layout
+from ikaros.report.figures._common import (
+    _DARK,
+    _draw_legend,
+    _Entry,
+    _legend_layout,
+    _measure,
+    _new_figure,
+    _title,
+)
 from ikaros.report.style import (
     DOUBLE_COLUMN,
     GREY,
@@ -29,7 +44,14 @@ from ikaros.report.style import (
     journal_style,
 )
 
-__all__ = ["ALTERATIONS", "alteration_class", "oncoprint_figure", "oncoprint_order"]
+__all__ = [
+    "ALTERATIONS",
+    "NOT_EVALUATED",
+    "UNALTERED",
+    "alteration_class",
+    "oncoprint_figure",
+    "oncoprint_order",
+]
 
 #: Alteration class -> colour (Okabe-Ito; grey for "other"), in legend and stacking order.
 ALTERATIONS: dict[str, str] = {
@@ -54,7 +76,11 @@ _LEGEND_NAMES = {
     "hypodiploidy": "Hypodiploidy",
     "other": "Other",
 }
+#: The two cell states that are not alterations, and their colours.
+UNALTERED = "unaltered"
+NOT_EVALUATED = "not_evaluated"
 _NOT_ALTERED = "#E4E4E4"
+_NOT_EVALUATED = "#595959"
 
 _SYNONYMS = {
     "missense": ("missense_mutation", "missense_variant", "snv"),
@@ -71,23 +97,37 @@ _SYNONYMS = {
     "amplification": ("amp", "gain", "copy_number_gain"),
     "fusion": ("rearrangement", "translocation"),
     "hypodiploidy": ("low_hypodiploidy", "hypodiploid"),
+    UNALTERED: ("not_altered", "wild_type", "wildtype", "wt"),
+    NOT_EVALUATED: ("not_tested", "untested", "not_profiled"),
 }
 _CLASS_OF = {name: cls for cls, names in _SYNONYMS.items() for name in (cls, *names)}
 
 
 def alteration_class(text: str) -> str:
-    """The class of an alteration: ``"Frame_Shift_Del"`` -> ``frameshift``; unknown -> other."""
+    """The class of an alteration: ``"Frame_Shift_Del"`` -> ``frameshift``; unknown -> other.
+
+    The states ``unaltered`` and ``not_evaluated`` (and their synonyms, e.g. ``wild-type``,
+    ``not tested``) are returned as such.
+    """
     key = str(text).strip().lower().replace(" ", "_").replace("-", "_")
     return _CLASS_OF.get(key, "other")
 
 
 def oncoprint_order(
-    altered: dict[str, set[str]], patients: Sequence[str]
+    altered: Mapping[str, set[str]],
+    patients: Sequence[str],
+    not_evaluated: Mapping[str, set[str]] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Genes by number of patients altered (ties by name), patients sorted lexicographically by
-    the gene rows (altered before not altered; ties keep the order of ``patients``)."""
+    the gene rows: altered before not altered before not evaluated (``not_evaluated``: gene ->
+    patients); ties keep the order of ``patients``."""
+    missing: Mapping[str, set[str]] = not_evaluated or {}
     genes = sorted(altered, key=lambda g: (-len(altered[g]), g))
-    cols = sorted(patients, key=lambda p: tuple(p not in altered[g] for g in genes))
+
+    def state(g: str, p: str) -> int:
+        return 0 if p in altered[g] else 2 if p in missing.get(g, ()) else 1
+
+    cols = sorted(patients, key=lambda p: tuple(state(g, p) for g in genes))
     return genes, cols
 
 
@@ -111,12 +151,15 @@ def oncoprint_figure(
     Parameters
     ----------
     mutations
-        One row per alteration, columns ``patient_id``, ``gene``, ``alteration`` (a class of
-        :data:`ALTERATIONS` or a usual synonym, e.g. ``Frame_Shift_Del``; unknown -> other).
-        A patient with several classes in one gene gets the cell split into stacked stripes.
+        Columns ``patient_id``, ``gene``, ``alteration``: one row per alteration (a class of
+        :data:`ALTERATIONS` or a usual synonym, e.g. ``Frame_Shift_Del``; unknown -> other),
+        ``not_evaluated`` rows for the genes not tested in a patient and, optionally,
+        ``unaltered`` rows (tested, nothing found). A cell without a row is not altered. A
+        patient with several classes in one gene gets the cell split into stacked stripes.
     patients
-        All evaluated patients, with or without alterations: the columns, and the denominator of
-        the frequencies. Default: the patients of ``mutations``.
+        All patients of the table, with or without alterations: the columns. The denominator of
+        a gene's frequency is these patients minus those not evaluated for the gene. Default:
+        the patients of ``mutations``.
     title
         Bold title; none when empty.
 
@@ -124,22 +167,22 @@ def oncoprint_figure(
     -------
     Figure
         Axes labelled ``"oncoprint"``: gene ``k`` (from the top) at data y = ``k`` and patient
-        ``j`` at x = ``j``, genes and patient ids as tick labels. Cells are rectangles labelled
-        ``"_cell <gene>|<patient>|<class>"`` (not-altered cells ``"_empty"``); the texts at the
-        right are labelled ``"freq"`` (percentage) and ``"count"`` (altered/evaluated).
+        ``j`` at x = ``j``, genes and patient ids as tick labels. Only genes altered in at least
+        one patient are drawn. Cells are rectangles labelled ``"_cell <gene>|<patient>|<class>"``
+        (not-altered cells ``"_empty"``, not-evaluated cells ``"_not_evaluated
+        <gene>|<patient>"``); the texts at the right are labelled ``"freq"`` (percentage) and
+        ``"count"`` (altered/evaluated).
 
     Raises
     ------
     ValueError
-        Missing columns, no alterations, duplicate patients, or patients in ``mutations`` that are
-        not in ``patients``.
+        Missing columns, no alterations, duplicate patients, patients in ``mutations`` that are
+        not in ``patients``, or a gene of a patient both not evaluated and altered or unaltered.
     """
     missing = [c for c in ("patient_id", "gene", "alteration") if c not in mutations.columns]
     if missing:
         raise ValueError(f"mutations table lacks column(s) {', '.join(missing)}")
     df = mutations.dropna(subset=["patient_id", "gene"])
-    if df.empty:
-        raise ValueError("no alterations to draw")
     pids = df["patient_id"].astype(str).tolist()
     genes_col = df["gene"].astype(str).str.strip().tolist()
     classes = [alteration_class(a) for a in df["alteration"].fillna("other")]
@@ -154,20 +197,35 @@ def oncoprint_figure(
 
     cells: dict[tuple[str, str], set[str]] = {}
     altered: dict[str, set[str]] = {}
+    untested: dict[str, set[str]] = {}
+    tested: set[tuple[str, str]] = set()
     for p, g, c in zip(pids, genes_col, classes, strict=True):
-        cells.setdefault((g, p), set()).add(c)
-        altered.setdefault(g, set()).add(p)
-    genes, cols = oncoprint_order(altered, patients)
+        if c == NOT_EVALUATED:
+            untested.setdefault(g, set()).add(p)
+            continue
+        tested.add((g, p))
+        if c != UNALTERED:
+            cells.setdefault((g, p), set()).add(c)
+            altered.setdefault(g, set()).add(p)
+    both = sorted((g, p) for g, ps in untested.items() for p in ps if (g, p) in tested)
+    if both:
+        g, p = both[0]
+        raise ValueError(f"{g} of patient {p!r} is both not evaluated and evaluated")
+    if not altered:
+        raise ValueError("no alterations to draw")
+    genes, cols = oncoprint_order(altered, patients, untested)
     n_pat, n_gene = len(cols), len(genes)
+    n_eval = {g: n_pat - len(untested.get(g, set())) for g in genes}
     order = list(ALTERATIONS)
     present = sorted({c for cs in cells.values() for c in cs}, key=order.index)
+    any_untested = any(untested.get(g) for g in genes)
 
     with journal_style():
         fig = _new_figure(DOUBLE_COLUMN, 4.0)
         gene_w = max(_measure(fig, g, _GENE_SIZE) for g in genes)
         id_w = max(_measure(fig, p, _ID_SIZE) for p in cols)
-        counts = {g: f"{len(altered[g])}/{n_pat}" for g in genes}
-        pcts = {g: fmt_pct(len(altered[g]) / n_pat) for g in genes}
+        counts = {g: f"{len(altered[g])}/{n_eval[g]}" for g in genes}
+        pcts = {g: fmt_pct(len(altered[g]) / n_eval[g]) for g in genes}
         pct_w = max(_measure(fig, t, SMALL_SIZE) for t in [*pcts.values(), "%"])
         count_w = max(_measure(fig, t, SMALL_SIZE) for t in [*counts.values(), "n/N"])
         left = _PAD + (gene_w + 6.0) / 72
@@ -181,6 +239,8 @@ def oncoprint_figure(
             _Entry(_LEGEND_NAMES[c], ALTERATIONS[c], kind="box", box_height=6.0) for c in present
         ]
         entries.append(_Entry("Not altered", _NOT_ALTERED, kind="box", box_height=6.0))
+        if any_untested:
+            entries.append(_Entry("Not evaluated", _NOT_EVALUATED, kind="box", box_height=6.0))
         layout = _legend_layout(fig, entries, (width - 2 * _PAD) * 72)
         top = (0.30 if title else 0.08) + 0.16  # title, then the headings of the right columns
         ids_h = (id_w + 4.0) / 72
@@ -197,14 +257,15 @@ def oncoprint_figure(
                 x, y = j - _FILL_W / 2, i - _FILL_H / 2
                 kinds = sorted(cells.get((g, p), ()), key=order.index)
                 if not kinds:
+                    ne = p in untested.get(g, ())
                     ax.add_patch(
                         Rectangle(
                             (x, y),
                             _FILL_W,
                             _FILL_H,
-                            facecolor=_NOT_ALTERED,
+                            facecolor=_NOT_EVALUATED if ne else _NOT_ALTERED,
                             edgecolor="none",
-                            label="_empty",
+                            label=f"_not_evaluated {g}|{p}" if ne else "_empty",
                         )
                     )
                     continue

@@ -20,8 +20,14 @@ from matplotlib.patches import Rectangle
 from matplotlib.path import Path
 from matplotlib.ticker import FixedLocator, FormatStrFormatter
 
-from ikaros.report.figures._common import _DARK, _measure, _new_figure
-from ikaros.report.figures.course import _draw_legend, _Entry, _legend_layout
+from ikaros.report.figures._common import (
+    _DARK,
+    _draw_legend,
+    _Entry,
+    _legend_layout,
+    _measure,
+    _new_figure,
+)
 from ikaros.report.figures.km_data import time_ticks
 from ikaros.report.style import DOUBLE_COLUMN, PALETTE, SMALL_SIZE, journal_style
 

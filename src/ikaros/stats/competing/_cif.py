@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from ikaros.errors import AnalysisError
+from ikaros.stats._dist import norm_ppf
 from ikaros.stats.competing._data import CauseLabels, prepare, prepare_groups
 from ikaros.stats.km import kaplan_meier
 
@@ -83,7 +83,7 @@ def _none_if_nan(x: float) -> float | None:
 def _loglog_interval(
     f: NDArray[np.float64], var: NDArray[np.float64], conf_level: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    z = float(stats.norm.isf((1.0 - conf_level) / 2.0))
+    z = float(-norm_ppf((1.0 - conf_level) / 2.0))
     ok = (f > 0.0) & (f < 1.0)
     fs = np.where(ok, f, 0.5)
     se = np.sqrt(np.maximum(var, 0.0)) / np.abs(fs * np.log(fs))

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from ikaros.errors import AnalysisError
+from ikaros.stats._dist import chi2_sf
 from ikaros.stats.competing._data import CauseLabels, prepare, prepare_groups
 
 __all__ = ["GrayTest", "gray_test"]
@@ -184,7 +184,7 @@ def gray_test(
     return GrayTest(
         statistic=stat,
         df=df,
-        p=float(stats.chi2.sf(stat, df)),
+        p=float(chi2_sf(stat, df)),
         cause=data.labels[code],
         groups=grp.labels,
         rho=float(rho),

@@ -21,8 +21,26 @@ with Y(u) the number at risk and dLambda_j = d_j / S0_j. Every sum is a running 
 sorted times, so the fit is O(n log n). With these conventions (found by comparing with
 ``crr`` on tied data) the coefficients and standard errors equal ``crr``'s to rounding error.
 
+Monotone pseudo-likelihood: when, at every event time of the cause, the patients with the
+event have the largest (or all the smallest) value of a covariate among those in the weighted
+risk set (at risk, or earlier competing events), the pseudo-likelihood is monotone in that
+coefficient and the subdistribution hazard ratio is infinite (or zero): the condition of Heinze
+and Schemper (2001) applied to the Fine-Gray risk sets. ``crr`` then reports a huge "converged"
+coefficient; here the covariate is named, the estimates are NaN and ``converged`` is False. The
+same holds when Newton-Raphson does not converge, or stops with a blown-up variance, and the
+pseudo-likelihood does not fall when the estimate moves far along its direction of travel (a
+combination of covariates separating the events); a fit that does not converge for any other
+reason is also NaN with the reason in ``note``.
+
 Cause-specific Cox: the ordinary Cox model of :func:`ikaros.stats.cox.fit_cox` (Efron ties) with
 events of the other causes treated as censored, as ``coxph(Surv(time, status == cause) ~ X)``.
+
+References
+----------
+Fine JP, Gray RJ. A proportional hazards model for the subdistribution of a competing risk.
+J Am Stat Assoc 1999;94:496-509.
+Heinze G, Schemper M. A solution to the problem of monotone likelihood in Cox regression.
+Biometrics 2001;57:114-119.
 """
 
 from __future__ import annotations
@@ -33,16 +51,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from ikaros.errors import AnalysisError
+from ikaros.stats._dist import norm_ppf, two_sided_p
 from ikaros.stats.competing._data import CauseLabels, CompetingData, prepare
 from ikaros.stats.cox import CoxFit, fit_cox
 
 __all__ = ["FineGrayFit", "FineGrayTerm", "cause_specific_cox", "fine_gray"]
 
-_MAX_ITER = 50
+_MAX_ITER = 100
 _STEP_TOL = 1e-10
+#: A variance (model-based, per coefficient) grown more than this many times from its value at
+#: 0 marks a fit that may sit on the flat asymptote of a monotone pseudo-likelihood: probed.
+_FLAT_VAR_RATIO = 1e6
+#: Probe distance (in units of the coefficient vector) and relative slack: see ``_rises``.
+_PROBE_FAR = 64.0
+_PROBE_SPAN = 600.0
+_PROBE_SLACK = 1e-10
 
 
 @dataclass(frozen=True)
@@ -64,6 +89,10 @@ class FineGrayFit:
 
     ``events`` counts the events of ``cause``, ``competing`` those of the other causes.
     ``loglik`` is the log pseudo-likelihood at the estimate (``crr``'s ``loglik``).
+    ``monotone`` is True when the pseudo-likelihood is monotone (an infinite or zero
+    subdistribution hazard ratio); the estimates are then NaN, ``converged`` is False and
+    ``note`` says which covariate separates the events. ``note`` also explains any other fit
+    without estimates.
     """
 
     terms: dict[str, FineGrayTerm]
@@ -76,6 +105,8 @@ class FineGrayFit:
     loglik: float = float("nan")
     conf_level: float = 0.95
     ci_method: str = "wald (robust sandwich variance)"
+    monotone: bool = False
+    note: str | None = None
 
 
 def _check_covariates(x: pd.DataFrame, n: int) -> NDArray[np.float64]:
@@ -180,7 +211,8 @@ class _Sums:
 
 def _risk_sums(des: _Design, beta: NDArray[np.float64]) -> _Sums:
     z = des.z
-    risk = np.exp(z @ beta)
+    eta = z @ beta
+    risk = np.exp(eta - eta.max())  # a common factor cancels; see _loglik_score_info
     zz = z[:, :, None] * z[:, None, :]
     o = des.order
     start = np.searchsorted(des.time[o], des.event_times, side="left")
@@ -202,7 +234,8 @@ def _loglik_score_info(
 ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], _Sums]:
     sums = _risk_sums(des, beta)
     zbar = sums.s1 / sums.s0[:, None]
-    loglik = float((des.z[des.is_event] @ beta).sum() - (des.d * np.log(sums.s0)).sum())
+    shift = float((des.z @ beta).max())  # the risk weights were divided by exp(shift)
+    loglik = float((des.z[des.is_event] @ beta).sum() - (des.d * (np.log(sums.s0) + shift)).sum())
     score = des.z[des.is_event].sum(axis=0) - (des.d[:, None] * zbar).sum(axis=0)
     info = np.einsum(
         "j,jab->ab", des.d, sums.s2 / sums.s0[:, None, None] - zbar[:, :, None] * zbar[:, None, :]
@@ -250,6 +283,85 @@ def _robust_variance(
     return np.asarray(inv @ (infl.T @ infl) @ inv)
 
 
+def _separation(des: _Design) -> NDArray[np.int8]:
+    """Per covariate: +1 / -1 when every event of the cause has the largest / smallest value in
+    its weighted risk set (at risk, or an earlier competing event), 0 otherwise.
+
+    The pseudo-likelihood is then monotone in that coefficient whatever the others are
+    (Heinze and Schemper's condition on the Fine-Gray risk sets; every weight is positive).
+    """
+    t, z = des.time, des.z
+    o = des.order
+    # at risk (X_i >= t_j): running extremes from the end of the time-sorted patients
+    hi_risk = np.maximum.accumulate(z[o][::-1], axis=0)[::-1]
+    lo_risk = np.minimum.accumulate(z[o][::-1], axis=0)[::-1]
+    start = np.searchsorted(t[o], des.event_times, side="left")
+    risk_max, risk_min = hi_risk[start], lo_risk[start]
+    c = des.comp_order
+    if c.size:  # earlier competing events (X_l < t_j) stay in the risk set
+        hi_c = np.vstack([np.full((1, z.shape[1]), -np.inf), np.maximum.accumulate(z[c], axis=0)])
+        lo_c = np.vstack([np.full((1, z.shape[1]), np.inf), np.minimum.accumulate(z[c], axis=0)])
+        m = np.searchsorted(t[c], des.event_times, side="left")
+        risk_max = np.maximum(risk_max, hi_c[m])
+        risk_min = np.minimum(risk_min, lo_c[m])
+    ev = np.flatnonzero(des.is_event)
+    j = np.searchsorted(des.event_times, t[ev])
+    varies = np.any(risk_max > risk_min, axis=0)
+    up = varies & np.all(z[ev] == risk_max[j], axis=0)
+    down = varies & np.all(z[ev] == risk_min[j], axis=0) & ~up
+    return np.asarray(up.astype(np.int8) - down.astype(np.int8))
+
+
+def _rises(
+    des: _Design, beta: NDArray[np.float64], loglik: float, directions: list[NDArray[np.float64]]
+) -> bool:
+    """Whether the pseudo-likelihood still does not fall far beyond ``beta`` along a direction.
+
+    The log pseudo-likelihood is concave (a weighted Cox partial likelihood with fixed
+    weights): at a finite maximum it falls when the estimate moves far along any direction with
+    information, while on a monotone pseudo-likelihood it keeps rising towards its supremum.
+    Moves keep the linear predictor within a range of 600 so that no sum underflows.
+    """
+    slack = _PROBE_SLACK * max(1.0, abs(loglik))
+    here = float(np.ptp(des.z @ beta))
+    for d in directions:
+        norm = float(np.sqrt(d @ d))
+        if not np.isfinite(norm) or norm == 0.0:
+            continue
+        unit = d / norm
+        span = float(np.ptp(des.z @ unit))
+        far = _PROBE_FAR if span == 0 else min(_PROBE_FAR, max(_PROBE_SPAN - here, 0.0) / span)
+        if far < 1.0:
+            continue
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            near_ll = _loglik_score_info(des, beta + far / 8.0 * unit)[0]
+            far_ll = _loglik_score_info(des, beta + far * unit)[0]
+        if (
+            np.isfinite(near_ll)
+            and np.isfinite(far_ll)
+            and near_ll >= loglik - slack
+            and far_ll >= near_ll - slack
+        ):
+            return True
+    return False
+
+
+def _no_estimate(
+    data: CompetingData, des: _Design, names: list[str], code: int, conf_level: float, **kw: Any
+) -> FineGrayFit:
+    nan = float("nan")
+    return FineGrayFit(
+        terms={n: FineGrayTerm(nan, nan, nan, nan, nan, nan, nan) for n in names},
+        n=int(data.time.size),
+        events=int(des.is_event.sum()),
+        competing=int(des.is_comp.sum()),
+        cause=data.labels[code],
+        converged=False,
+        conf_level=conf_level,
+        **kw,
+    )
+
+
 def fine_gray(
     time: ArrayLike,
     status: ArrayLike,
@@ -292,32 +404,97 @@ def fine_gray(
     data.require_events(code, "a Fine-Gray model")
     z = _check_covariates(X, data.time.size)
     des = _design(data, z, code)
+    names = [str(c) for c in X.columns]
+    label = data.labels[code]
+    direction = _separation(des)
+    if np.any(direction != 0):
+        parts = [
+            f"every event of cause {label!r} had the "
+            f"{'largest' if direction[j] > 0 else 'smallest'} {names[j]} of those in its "
+            f"risk set (the subdistribution hazard ratio of {names[j]} is "
+            f"{'infinite' if direction[j] > 0 else 'zero'})"
+            for j in np.flatnonzero(direction)
+        ]
+        return _no_estimate(
+            data,
+            des,
+            names,
+            code,
+            conf_level,
+            n_iter=0,
+            monotone=True,
+            note="monotone pseudo-likelihood, no finite estimate: " + "; ".join(parts),
+        )
     beta = np.zeros(z.shape[1])
     loglik, score, info, sums = _loglik_score_info(des, beta)
+    try:
+        var_start = np.diag(np.linalg.inv(info))
+    except np.linalg.LinAlgError as exc:
+        raise AnalysisError(
+            "the Fine-Gray information matrix is singular: the covariates are collinear "
+            "or a term does not vary among patients at risk"
+        ) from exc
     converged = False
     n_iter = 0
-    for n_iter in range(1, _MAX_ITER + 1):  # noqa: B007 - n_iter is reported
-        try:
-            step = np.linalg.solve(info, score)
-        except np.linalg.LinAlgError as exc:
-            raise AnalysisError(
-                "the Fine-Gray information matrix is singular: the covariates are collinear "
-                "or a term does not vary among patients at risk"
-            ) from exc
-        for _ in range(30):  # step halving keeps the pseudo-likelihood increasing
-            new = beta + step
-            new_ll, new_score, new_info, new_sums = _loglik_score_info(des, new)
-            if np.isfinite(new_ll) and new_ll >= loglik - 1e-12 * max(1.0, abs(loglik)):
+    beta_prev = beta.copy()
+    step: NDArray[np.float64] = np.zeros_like(beta)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for n_iter in range(1, _MAX_ITER + 1):  # noqa: B007 - n_iter is reported
+            try:
+                step = np.asarray(np.linalg.solve(info, score), dtype=np.float64)
+            except np.linalg.LinAlgError:
+                step = np.full_like(beta, np.nan)
+            if not np.all(np.isfinite(step)):
+                break  # the information vanished on the way: probed below
+            for _ in range(30):  # step halving keeps the pseudo-likelihood increasing
+                new = beta + step
+                new_ll, new_score, new_info, new_sums = _loglik_score_info(des, new)
+                if np.isfinite(new_ll) and new_ll >= loglik - 1e-12 * max(1.0, abs(loglik)):
+                    break
+                step = step / 2.0
+            else:
+                break  # no acceptable point along the step
+            beta_prev = beta
+            beta, loglik, score, info, sums = new, new_ll, new_score, new_info, new_sums
+            if np.max(np.abs(step)) <= _STEP_TOL * max(1.0, float(np.max(np.abs(beta)))):
+                converged = True
                 break
-            step = step / 2.0
-        beta, loglik, score, info, sums = new, new_ll, new_score, new_info, new_sums
-        if np.max(np.abs(step)) <= _STEP_TOL * max(1.0, float(np.max(np.abs(beta)))):
-            converged = True
-            break
+        try:
+            var_model = np.diag(np.linalg.inv(info))
+        except np.linalg.LinAlgError:
+            var_model = np.full_like(beta, np.inf)
+    flat = bool(np.any(~(var_model <= _FLAT_VAR_RATIO * var_start)))
+    if (not converged or flat) and _rises(des, beta, loglik, [beta, beta - beta_prev, step]):
+        return _no_estimate(
+            data,
+            des,
+            names,
+            code,
+            conf_level,
+            n_iter=n_iter,
+            loglik=float(loglik),
+            monotone=True,
+            note=(
+                "monotone pseudo-likelihood, no finite estimate: it still rises as the "
+                "estimate moves further out along the direction Newton-Raphson travelled "
+                "(a combination of the covariates separates the events)"
+            ),
+        )
     if not converged or not np.all(np.isfinite(beta)):
-        converged = False
+        return _no_estimate(
+            data,
+            des,
+            names,
+            code,
+            conf_level,
+            n_iter=n_iter,
+            note=(
+                f"Newton-Raphson did not converge in {_MAX_ITER} iterations and the "
+                "pseudo-likelihood is not monotone: no estimate"
+            ),
+        )
     var = _robust_variance(des, beta, info, sums)
-    z_crit = float(stats.norm.isf((1.0 - conf_level) / 2.0))
+    z_crit = float(-norm_ppf((1.0 - conf_level) / 2.0))
     terms = {}
     for name, b, v in zip(X.columns, beta, np.diag(var), strict=True):
         se = float(np.sqrt(v))
@@ -329,7 +506,7 @@ def fine_gray(
             lower=float(np.exp(b - z_crit * se)),
             upper=float(np.exp(b + z_crit * se)),
             z=zval,
-            p=float(2.0 * stats.norm.sf(abs(zval))),
+            p=float(two_sided_p(zval)),
         )
     return FineGrayFit(
         terms=terms,

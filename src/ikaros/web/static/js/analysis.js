@@ -51,7 +51,10 @@
   }
 
   function setStatus(status) {
-    if (statusEl) { statusEl.textContent = STATUS_TEXT[status] || String(status || ""); }
+    if (statusEl) {
+      statusEl.textContent = STATUS_TEXT[status] || String(status || "");
+      statusEl.className = "badge badge-" + String(status || "queued").replace(/[^a-z]/g, "");
+    }
     root.setAttribute("data-status", status || "");
     root.classList.remove("status-queued", "status-running", "status-done", "status-failed");
     if (status) { root.classList.add("status-" + status); }
@@ -72,7 +75,10 @@
       progress.textContent = frac === null ? "" : Math.round(frac * 100) + "%";
       progress.setAttribute("aria-valuetext", (frac === null ? "" : Math.round(frac * 100) + "% ") + (a.progress_label || ""));
     }
-    if (labelEl) { labelEl.textContent = a.progress_label || (status === "queued" ? "Waiting to start..." : ""); }
+    if (labelEl) {
+      labelEl.textContent = status === "queued" ? "waiting for a free worker" :
+        (status === "running" && a.progress_label !== status ? a.progress_label || "" : "");
+    }
     if (status === "failed") {
       var box = errorBox();
       box.textContent = a.error ? String(a.error) : "The analysis failed.";

@@ -1,0 +1,317 @@
+"""Reading an expression matrix straight into the aligned patients x genes array.
+
+:func:`ikaros.scan.matrix.load_matrix` builds a pandas DataFrame of the whole matrix, which
+:func:`~ikaros.scan.matrix.align_matrix` then transposes, reorders and copies: for 20,000 genes x
+1,000 samples that was seconds and several copies of a 160 MB matrix. Here only the labels
+become Python objects, and the values of the matched samples are written once into the final
+``(patients, genes)`` array, in cohort order:
+
+- Parquet: the label column is read first; then the samples' (or genes') columns in chunks.
+- CSV/TSV with the samples in the header (genes x samples, the usual layout): pyarrow's CSV
+  reader streams blocks of rows (genes) and each block is copied into the array's columns; the
+  file is never held whole. A file whose header holds no patient (samples x genes) is read
+  whole by pyarrow's multithreaded reader.
+
+Peak memory is the array plus a chunk of columns (Parquet, ~1.5x the matrix in all) or the CSV
+reader's buffers (~150 MB for 1,000 columns, whatever the block size; ~2.2x for a 160 MB
+matrix); a samples x genes CSV is held whole once (~3x).
+
+Anything unusual (a value that is not a number, ragged rows, an undecodable label, a non-numeric
+Parquet column, patient IDs on both axes) falls back to the DataFrame path, so every bad input
+gets exactly the message :func:`~ikaros.scan.matrix.load_matrix` gives it: the fast path never
+decides what is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ikaros.errors import InputError
+from ikaros.scan.matrix import (
+    AlignedMatrix,
+    SampleMatch,
+    _text_header,
+    align_matrix,
+    load_matrix,
+    match_samples,
+    usable_genes,
+)
+
+__all__ = ["read_aligned"]
+
+#: Cells read as missing: pandas' default NA strings, so both paths agree.
+_NA = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+]
+#: Bytes of CSV per streamed block (larger blocks were no faster and held more memory).
+_BLOCK = 1 << 22
+#: Parquet columns read at a time.
+_COLUMNS = 64
+
+
+class _Fallback(Exception):
+    """The fast path does not handle this file: use the DataFrame path."""
+
+
+def _numbers(column: Any) -> NDArray[np.float64]:
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _check_unique(labels: list[str], axis_name: str, name: str) -> None:
+    seen: set[str] = set()
+    for label in labels:
+        if label in seen:
+            raise InputError(
+                f"duplicate {axis_name} label in the expression matrix",
+                file=name,
+                value=label,
+                remedy=f"make every {axis_name} label unique",
+            )
+        seen.add(label)
+
+
+def _data_rows(p: Path) -> int:
+    """Upper bound of the data rows of a text file: its lines after the header."""
+    lines = 0
+    last = b"\n"
+    with open(p, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines - 1 if last == b"\n" else lines
+
+
+def _csv_options(header: list[str], sep: str) -> tuple[Any, Any, Any]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(len(header))]
+    types = {c: pa.float64() for c in names[1:]}
+    types[names[0]] = pa.string()
+    return (
+        pacsv.ReadOptions(skip_rows=1, column_names=names, use_threads=True, block_size=_BLOCK),
+        pacsv.ParseOptions(delimiter=sep),
+        pacsv.ConvertOptions(column_types=types, null_values=_NA, strings_can_be_null=True),
+    )
+
+
+def _labels(column: Any) -> list[str]:
+    if column.null_count:
+        raise _Fallback  # a row without a label: let pandas name it
+    return [str(v).strip() for v in column.to_pylist()]
+
+
+def _csv_by_columns(
+    p: Path, sep: str, header: list[str], match: SampleMatch
+) -> tuple[NDArray[np.float64], list[str]]:
+    """Stream the rows (genes) of a genes x samples file into ``(patients, genes)``."""
+    import pyarrow.csv as pacsv
+
+    where = {label: k + 1 for k, label in enumerate(header[1:])}
+    cols = [where[s] for s in match.chosen.values()]
+    cap = _data_rows(p)
+    values = np.empty((len(cols), cap))
+    rows: list[str] = []
+    for batch in _batches(lambda: pacsv.open_csv(p, *_csv_options(header, sep))):
+        start, stop = len(rows), len(rows) + batch.num_rows
+        if stop > cap:
+            raise _Fallback
+        rows.extend(_labels(batch.column(0)))
+        for i, k in enumerate(cols):
+            values[i, start:stop] = _numbers(batch.column(k))
+    if len(rows) < cap:
+        values = np.ascontiguousarray(values[:, : len(rows)])
+    return values, rows
+
+
+def _batches(open_reader: Callable[[], Any]) -> Iterator[Any]:
+    """The record batches of a CSV reader; any parsing problem becomes :class:`_Fallback`."""
+    import pyarrow as pa
+
+    errors = (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError)
+    try:
+        reader = open_reader()  # reads (and converts) the first block already
+    except errors:
+        raise _Fallback from None
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
+        except errors:
+            raise _Fallback from None
+
+
+def _read_csv(
+    p: Path,
+    sep: str,
+    name: str,
+    patient_ids: list[str] | tuple[str, ...],
+    src: str,
+    pattern: str | None,
+) -> tuple[NDArray[np.float64], list[str], SampleMatch]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    header = _text_header(p, sep, name)
+    if len(header) < 2:
+        raise _Fallback
+    columns = header[1:]
+    try:
+        by_header = match_samples([], columns, patient_ids, source=src, sample_pattern=pattern)
+    except InputError:
+        by_header = None  # no patient in the header: samples x genes (or no match at all)
+    if by_header is not None:
+        values, rows = _csv_by_columns(p, sep, header, by_header)
+        _check_unique(rows, "row", name)
+        match = match_samples(rows, columns, patient_ids, source=src, sample_pattern=pattern)
+        if not match.samples_on_columns:  # more patients among the rows: re-read as such
+            raise _Fallback
+        return values, rows, match
+    try:
+        table = pacsv.read_csv(p, *_csv_options(header, sep))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        raise _Fallback from None
+    rows = _labels(table.column(0))
+    _check_unique(rows, "row", name)
+    match = match_samples(rows, columns, patient_ids, source=src, sample_pattern=pattern)
+    where = {label: k for k, label in enumerate(rows)}
+    take = np.array([where[s] for s in match.chosen.values()], dtype=np.intp)
+    values = np.empty((take.size, len(columns)))
+    for j in range(len(columns)):
+        values[:, j] = _numbers(table.column(j + 1))[take]
+    return values, columns, match
+
+
+def _read_parquet(
+    p: Path, name: str, patient_ids: list[str] | tuple[str, ...], src: str, pattern: str | None
+) -> tuple[NDArray[np.float64], list[str], SampleMatch]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(p)
+        schema = pf.schema_arrow
+    except (pa.ArrowException, OSError):
+        raise _Fallback from None
+    meta = schema.pandas_metadata or {}
+    index = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    names = list(schema.names)
+    if len(index) > 1 or len(names) < 2:
+        raise _Fallback
+    label = index[0] if index else names[0]
+    data = [c for c in names if c != label]
+    if not pa.types.is_string(schema.field(label).type):
+        raise _Fallback  # labels are row numbers or not text: leave it to pandas
+    for c in data:
+        t = schema.field(c).type
+        if not (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)):
+            raise _Fallback
+    rows = _labels(pf.read(columns=[label]).column(0))
+    columns = [str(c).strip() for c in data]
+    _check_unique(rows, "row", name)
+    _check_unique(columns, "column", name)
+    match = match_samples(rows, columns, patient_ids, source=src, sample_pattern=pattern)
+    if match.samples_on_columns:
+        where = {c: data[k] for k, c in enumerate(columns)}
+        wanted = [where[s] for s in match.chosen.values()]
+        values = np.empty((len(wanted), len(rows)))
+        for s in range(0, len(wanted), _COLUMNS):
+            chunk = pf.read(columns=wanted[s : s + _COLUMNS])
+            for i in range(chunk.num_columns):
+                values[s + i] = _numbers(chunk.column(i))
+        return values, rows, match
+    at = {label_: k for k, label_ in enumerate(rows)}
+    take = np.array([at[s] for s in match.chosen.values()], dtype=np.intp)
+    values = np.empty((take.size, len(data)))
+    for s in range(0, len(data), _COLUMNS):
+        chunk = pf.read(columns=data[s : s + _COLUMNS])
+        for j in range(chunk.num_columns):
+            values[:, s + j] = _numbers(chunk.column(j))[take]
+    return values, columns, match
+
+
+def read_aligned(
+    path: str | os.PathLike[str],
+    patient_ids: list[str] | tuple[str, ...],
+    *,
+    source: str | None = None,
+    sample_pattern: str | None = None,
+) -> AlignedMatrix:
+    """``align_matrix(load_matrix(path), ...)`` without a DataFrame of the whole matrix.
+
+    Parameters
+    ----------
+    path
+        CSV, TSV or Parquet matrix, row labels in the first column (Parquet: or the index).
+    patient_ids
+        The cohort's patient IDs, in cohort order.
+    source
+        Name of the matrix in messages (default: ``path``).
+    sample_pattern
+        As :func:`ikaros.scan.matrix.align_matrix`.
+
+    Returns
+    -------
+    AlignedMatrix
+        The same object :func:`~ikaros.scan.matrix.align_matrix` returns for the file.
+    """
+    from ikaros.files import check_input_file
+
+    p = check_input_file(path, "expression matrix")
+    name = str(path)
+    src = name if source is None else source
+    ext = p.suffix.lower()
+    try:
+        if ext in (".csv", ".tsv", ".txt"):
+            sep = "," if ext == ".csv" else "\t"
+            values, genes, match = _read_csv(p, sep, name, patient_ids, src, sample_pattern)
+        elif ext == ".parquet":
+            values, genes, match = _read_parquet(p, name, patient_ids, src, sample_pattern)
+        else:
+            raise _Fallback
+    except _Fallback:
+        return align_matrix(
+            load_matrix(path), patient_ids, source=src, sample_pattern=sample_pattern
+        )
+    missing, constant = usable_genes(values)
+    keep = ~missing & ~constant
+    if not keep.all():
+        values = np.ascontiguousarray(values[:, keep])
+    labels = np.array(genes, dtype=object)
+    return AlignedMatrix(
+        values=values,
+        genes=tuple(labels[keep]),
+        patient_ids=tuple(match.chosen),
+        orientation=match.orientation,
+        unmatched_samples=match.unmatched,
+        patients_without_sample=tuple(p for p in patient_ids if p not in match.chosen),
+        duplicate_samples=match.duplicates,
+        genes_missing=tuple(labels[missing]),
+        genes_constant=tuple(labels[constant]),
+        source=src,
+    )
