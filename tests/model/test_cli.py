@@ -65,7 +65,7 @@ def test_demo_writes_everything(demo_out: Path) -> None:
     ):
         assert f'<section id="{anchor}">' in html
     data = json.loads((demo_out / "model.json").read_text())
-    assert data["command"].startswith("ikaros ")  # the command line as typed (here pytest's)
+    assert data["command"].startswith("ikaros model --demo")  # the command line as invoked
     assert data["input"]["source"].startswith("simulated DSMM-XII-like demo cohort")
 
 

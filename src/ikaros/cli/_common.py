@@ -97,10 +97,21 @@ class Command(TyperCommand):
 
 
 class Group(TyperGroup):
-    """A command group whose --help shows flags without a value placeholder."""
+    """A command group whose --help shows flags without a value placeholder.
+
+    It also remembers the arguments it was invoked with (``sys.argv`` for a shell, the list
+    given by a caller such as click's test runner otherwise) for :func:`command_line`.
+    """
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _flags_as_flags(super().get_params(ctx))
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        _INVOKED_ARGS[:] = list(sys.argv[1:] if args is None else args)
+        return super().main(args, *rest, **kwargs)
+
+
+_INVOKED_ARGS: list[str] = []
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -208,4 +219,4 @@ def check_out(out: Path) -> None:
 
 def command_line() -> str:
     """The command line as typed, for the reproducibility record."""
-    return shlex.join(["ikaros", *sys.argv[1:]])
+    return shlex.join(["ikaros", *(_INVOKED_ARGS or sys.argv[1:])])
