@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
+
+from ikaros.stats._dist import norm_sf
 
 __all__ = [
     "RowScan",
@@ -96,7 +97,7 @@ def lausen94_tail(
     ``t_i = sqrt(1 - rho_i**2)``, by ``exp(-b**2 / 2) / pi * (t_i - (b**2 / 4 - 1) t_i**3 / 6)``;
     the first term is ``2 (1 - Phi(b))``. The bound is not truncated here (it can exceed 1).
     """
-    first = 2.0 * special.ndtr(-b)
+    first = 2.0 * norm_sf(np.asarray(b, dtype=float))
     dens = np.exp(-0.5 * b * b) / np.pi
     return first + dens * (sum_t - (0.25 * b * b - 1.0) * sum_t3 / 6.0)
 

@@ -8,7 +8,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from ikaros.cutpoints._checks import (
     check_events,
@@ -27,6 +26,7 @@ from ikaros.cutpoints._engine import (
 from ikaros.cutpoints._resample import bootstrap_cuts, permutation_p
 from ikaros.errors import AnalysisError
 from ikaros.groups import Grouping
+from ikaros.stats._dist import norm_sf
 
 __all__ = [
     "Cutpoint",
@@ -169,7 +169,7 @@ def p_lausen94(statistic: float, n: int, m: ArrayLike) -> float:
 
 
 def _p_unadjusted(stat: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.asarray(2.0 * special.ndtr(-stat), dtype=float)
+    return np.asarray(2.0 * norm_sf(np.asarray(stat, dtype=float)), dtype=float)
 
 
 @dataclass(frozen=True)

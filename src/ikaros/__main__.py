@@ -1,0 +1,5 @@
+"""``python -m ikaros``: the command line."""
+
+from ikaros.cli import main
+
+main()
