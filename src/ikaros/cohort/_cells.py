@@ -58,8 +58,29 @@ def cell_error(
     return exc
 
 
+def _plain_numeric(series: pd.Series) -> bool:
+    """A NumPy integer or float column (not bool, not object, not a pandas extension type)."""
+    return isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf"
+
+
 def numeric(series: pd.Series, *, file: str, column: str, what: str, remedy: str) -> pd.Series:
     """Parse text cells to float; missing stays NaN; anything unparseable is an error."""
+    if _plain_numeric(series):  # already numbers (fast CSV path, Parquet): nothing to parse
+        parsed = series.astype(float)
+        bad = ~np.isfinite(parsed) & ~parsed.isna()
+        if bad.any():
+            rows = bad[bad].index
+            raise cell_error(
+                f"{what} is not a finite number",
+                file,
+                rows[0],
+                column,
+                series.loc[rows[0]],
+                remedy,
+                len(rows) - 1,
+                rows,
+            )
+        return parsed
     text = series.astype(object)
     present = text.notna()
     parsed = pd.to_numeric(text.where(present), errors="coerce")
@@ -82,7 +103,10 @@ def numeric(series: pd.Series, *, file: str, column: str, what: str, remedy: str
 
 
 def binary(series: pd.Series, *, file: str, column: str, what: str, remedy: str) -> pd.Series:
-    values = pd.to_numeric(series.astype(object), errors="coerce").astype(float)
+    if _plain_numeric(series):
+        values = series.astype(float)
+    else:
+        values = pd.to_numeric(series.astype(object), errors="coerce").astype(float)
     bad = series.notna() & ~values.isin([0.0, 1.0])
     if bad.any():
         rows = bad[bad].index
