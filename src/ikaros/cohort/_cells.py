@@ -67,39 +67,28 @@ def numeric(series: pd.Series, *, file: str, column: str, what: str, remedy: str
     """Parse text cells to float; missing stays NaN; anything unparseable is an error."""
     if _plain_numeric(series):  # already numbers (fast CSV path, Parquet): nothing to parse
         parsed = series.astype(float)
-        bad = ~np.isfinite(parsed) & ~parsed.isna()
-        if bad.any():
-            rows = bad[bad].index
-            raise cell_error(
-                f"{what} is not a finite number",
-                file,
-                rows[0],
-                column,
-                series.loc[rows[0]],
-                remedy,
-                len(rows) - 1,
-                rows,
-            )
-        return parsed
-    text = series.astype(object)
-    present = text.notna()
-    parsed = pd.to_numeric(text.where(present), errors="coerce")
-    bad = present & (parsed.isna() | ~np.isfinite(parsed.astype(float)))
+        bad = parsed.isin([np.inf, -np.inf])  # NaN is a missing value, not an error
+    else:
+        text = series.astype(object)
+        present = text.notna()
+        parsed = pd.to_numeric(text.where(present), errors="coerce").astype(float)
+        bad = present & (parsed.isna() | parsed.isin([np.inf, -np.inf]))
     if bad.any():
         rows = bad[bad].index
-        if re.fullmatch(r"[-+]?\d*,\d+", str(text.loc[rows[0]]).strip()):
+        value = series.loc[rows[0]]
+        if re.fullmatch(r"[-+]?\d*,\d+", str(value).strip()):
             remedy = "use a decimal point, not a decimal comma (12.5, not 12,5)"
         raise cell_error(
             f"{what} is not a finite number",
             file,
             rows[0],
             column,
-            text.loc[rows[0]],
+            value,
             remedy,
             len(rows) - 1,
             rows,
         )
-    return parsed.astype(float)
+    return parsed
 
 
 def binary(series: pd.Series, *, file: str, column: str, what: str, remedy: str) -> pd.Series:
