@@ -72,10 +72,19 @@ def _arm(parent_pid: int) -> None:
     _start_watchdog(parent_pid)
 
 
+_FORKING_PID: list[int] = []  # the pid that is forking, recorded before the fork
+
+
+def _record_forking_pid() -> None:
+    _FORKING_PID[:] = [os.getpid()]
+
+
 def _arm_forked_child() -> None:
     # a fork clears the parent-death signal and copies no threads: arm them again, so that the
-    # processes the analysis forks (the report's figure pool) end with the worker
-    _arm(os.getppid())
+    # processes the analysis forks (the report's figure pool) end with the worker. The parent is
+    # the pid recorded before the fork, not os.getppid(): if the worker died before this hook
+    # ran, getppid() is already the reaper's and the child would watch the wrong process.
+    _arm(_FORKING_PID[0] if _FORKING_PID else os.getppid())
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -85,7 +94,7 @@ def die_with_parent(parent_pid: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _arm(parent_pid)
-    os.register_at_fork(after_in_child=_arm_forked_child)
+    os.register_at_fork(before=_record_forking_pid, after_in_child=_arm_forked_child)
 
 
 class _Disowned(BaseException):
