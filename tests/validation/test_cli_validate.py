@@ -62,8 +62,8 @@ def _check_meta(got: dict, want: dict, rel: float = REL) -> None:
     close(h["i2"], want["i2"], rel, abs_=1e-8)
     close(h["tau2_lower"], want["tau2_ci"][0], rel, abs_=1e-10)
     close(h["tau2_upper"], want["tau2_ci"][1], rel)
-    close(got["prediction"]["lower"], want["pi"][0], rel)
-    close(got["prediction"]["upper"], want["pi"][1], rel)
+    close(got["prediction_hts"]["lower"], want["pi"][0], rel)
+    close(got["prediction_hts"]["upper"], want["pi"][1], rel)
     weights = [s["weight_random"] for s in got["studies"]]
     for w, ref in zip(weights, want["weights"], strict=True):
         close(w, ref, rel)
@@ -94,7 +94,7 @@ def test_gse24080_by_protocol_matches_r_and_the_package(
         "--treatment-reference", "TT2",
     )  # fmt: skip
     doc = json.loads((out / "validation.json").read_text())
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "2.0"
     v = doc["results"]
     # per cohort and pooled, against R coxph + metafor (tests/reference/validation)
     g = gold()["meta_analysis"]["gse_two_protocols_log2b2m_efs"]

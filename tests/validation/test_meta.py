@@ -67,8 +67,8 @@ def assert_meta_matches(m: MetaAnalysis, want: dict, rel: float) -> None:
     close(h.i2_upper, want["i2_ci"][1], rel, abs_=1e-7)
     close(h.h2_lower, want["h2_ci"][0], rel, abs_=1e-9)
     close(h.h2_upper, want["h2_ci"][1], rel, abs_=1e-9)
-    close(m.prediction.lower, want["pi"][0], rel)
-    close(m.prediction.upper, want["pi"][1], rel)
+    close(m.prediction_hts.lower, want["pi"][0], rel)
+    close(m.prediction_hts.upper, want["pi"][1], rel)
     for s, w in zip(m.studies, want["weights"], strict=True):
         close(s.weight_random, w, rel)
     if "leave1out" in want:

@@ -83,7 +83,7 @@ def test_cut_groups_carry_landmark_survival_and_json_is_stable() -> None:
             cohorts, marker="marker", endpoint="os", cut="q1", landmark=36.0
         ).to_dict()
     )
-    assert v.to_dict()["schema_version"] == "1.0"
+    assert v.to_dict()["schema_version"] == "2.0"
 
 
 def test_cohort_without_events_is_left_out_with_a_note() -> None:

@@ -152,5 +152,5 @@ def test_result_is_json_ready_and_deterministic() -> None:
 
     a, b = run(), run()
     assert a == b
-    assert a["label"] == "exploratory" and a["schema_version"] == "1.0"
+    assert a["label"] == "exploratory" and a["schema_version"] == "2.0"
     assert a["stepp"]["test_hr"]["n_permutations"] + a["stepp"]["test_hr"]["n_discarded"] == 50

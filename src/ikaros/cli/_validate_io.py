@@ -73,12 +73,14 @@ def _est(e: CohortEstimate) -> tuple[str, str]:
 def _pooled_cells(m: MetaAnalysis | None) -> list[tuple[str, str]]:
     """(HR (CI), P) of the random, fixed and prediction rows, and the heterogeneity."""
     if m is None:
-        return [("n/a", "")] * 4
+        return [("n/a", "")] * 5
     r, f, pi, h = m.random, m.fixed, m.prediction, m.heterogeneity
+    hts = m.prediction_hts
     return [
         (_hr(r.hr, r.hr_lower, r.hr_upper), _fmt_p(r.p)),
         (_hr(f.hr, f.hr_lower, f.hr_upper), _fmt_p(f.p)),
         (_hr(r.hr, pi.hr_lower, pi.hr_upper), ""),
+        (_hr(r.hr, hts.hr_lower, hts.hr_upper), ""),
         (f"I² {h.i2:.0f}%, tau² {h.tau2:.3g}", f"Q {_fmt_p(h.q_p)}"),
     ]
 
@@ -113,7 +115,8 @@ def print_validation(console: Console, run: ValidationRun, out: Path) -> None:
     labels = (
         "random effects (REML, HKSJ)",
         "fixed effect",
-        "95% prediction interval",
+        "95% prediction interval (bootstrap)",
+        "  plug-in (metafor predict)",
         "heterogeneity",
     )
     for label, a, b in zip(labels, cont_cells, cut_cells, strict=True):

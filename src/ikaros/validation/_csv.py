@@ -135,23 +135,26 @@ def csv_tables(run: ValidationRun) -> dict[str, str]:
             continue
         pooled.append(_pooled_row(coding, "fixed", m.fixed))
         pooled.append(_pooled_row(coding, "random_hksj", m.random))
-        pi = m.prediction
-        pooled.append(
-            [
-                coding,
-                "prediction_interval",
-                m.random.estimate,
-                None,
-                pi.lower,
-                pi.upper,
-                m.random.hr,
-                pi.hr_lower,
-                pi.hr_upper,
-                None,
-                pi.df,
-                None,
-            ]
-        )
+        for label, pi in (
+            ("prediction_interval", m.prediction),
+            ("prediction_interval_hts", m.prediction_hts),
+        ):
+            pooled.append(
+                [
+                    coding,
+                    label,
+                    m.random.estimate,
+                    None,
+                    pi.lower,
+                    pi.upper,
+                    m.random.hr,
+                    pi.hr_lower,
+                    pi.hr_upper,
+                    None,
+                    pi.df,
+                    None,
+                ]
+            )
         h = m.heterogeneity
         het.append(
             [

@@ -171,6 +171,7 @@ def _cut_value_text(run: ValidationRun, cut: float) -> str:
 
 def pooled_table(coding: str, meta: MetaAnalysis) -> Table:
     f, r, pi, h = meta.fixed, meta.random, meta.prediction, meta.heterogeneity
+    hts = meta.prediction_hts
     rows = (
         (
             "Random effects (REML tau², Hartung-Knapp-Sidik-Jonkman CI)",
@@ -185,10 +186,16 @@ def pooled_table(coding: str, meta: MetaAnalysis) -> Table:
             "normal",
         ),
         (
-            "95% prediction interval (a new cohort)",
+            "95% prediction interval (a new cohort; bootstrap, Nagashima et al.)",
             fmt_ci(r.hr, pi.hr_lower, pi.hr_upper),
             "",
-            f"t, {pi.df} df",
+            f"{pi.n_boot:,} draws, tau² from its confidence distribution",
+        ),
+        (
+            "95% prediction interval, plug-in (R metafor predict)",
+            fmt_ci(r.hr, hts.hr_lower, hts.hr_upper),
+            "",
+            f"t, {hts.df} df",
         ),
     )
     foot = (

@@ -14,7 +14,7 @@ from ikaros.results import serial
 __all__ = ["VALIDATION_SCHEMA_VERSION", "dumps", "plain"]
 
 #: MAJOR.MINOR of the JSON form of the treatment-by-marker and validation results.
-VALIDATION_SCHEMA_VERSION = "1.0"
+VALIDATION_SCHEMA_VERSION = "2.0"
 
 
 def plain(value: Any) -> Any:

@@ -13,8 +13,12 @@ For ``k`` cohorts with estimates ``y_i`` (log HR) and standard errors ``s_i`` (`
   Hartung-Knapp-Sidik-Jonkman (HKSJ; metafor ``test = "knha"``): the variance ``1 / sum w``
   is multiplied by ``sum w (y - mu)^2 / (k - 1)`` (not truncated at 1, as metafor 3.8's
   ``"knha"``) and the t distribution with ``k - 1`` df is used.
-* **Prediction interval** for the effect in a new cohort (metafor ``predict()`` after
-  ``test = "knha"``): ``mu -/+ t_{k-1} sqrt(SE_HKSJ^2 + tau^2)``.
+* **Prediction interval** for the effect in a new cohort: the parametric bootstrap on the
+  confidence distribution of ``tau^2`` (Nagashima, Noma & Furukawa 2019;
+  :mod:`ikaros.validation.prediction`), which keeps its level with few cohorts; beside it
+  (``prediction_hts``) the plug-in interval of metafor's ``predict()`` after
+  ``test = "knha"``, ``mu -/+ t_{k-1} sqrt(SE_HKSJ^2 + tau^2)``, which covers less than it
+  says when ``tau^2`` is small or the cohorts few (``benchmarks/validation_sim.py``).
 * **I^2 and H^2** as metafor defines them for a random-effects model:
   ``I^2 = 100 tau^2 / (tau^2 + s^2)`` and ``H^2 = (tau^2 + s^2) / s^2`` with the "typical"
   within-cohort variance ``s^2 = (k - 1) sum w / ((sum w)^2 - sum w^2)`` (``w = 1 / v``). With
@@ -46,6 +50,8 @@ Higgins JPT, Thompson SG. Quantifying heterogeneity in a meta-analysis. Stat Med
 2002;21:1539-1558 (I^2, H^2).
 Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of random-effects meta-analysis.
 J R Stat Soc A 2009;172:137-159 (prediction interval).
+Nagashima K, Noma H, Furukawa TA. Prediction intervals for random-effects meta-analysis: a
+confidence distribution approach. Stat Methods Med Res 2019;28:1689-1702.
 Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw
 2010;36(3):1-48.
 """
@@ -63,6 +69,7 @@ from scipy import optimize, special
 
 from ikaros.errors import AnalysisError
 from ikaros.validation._serial import plain
+from ikaros.validation.prediction import DEFAULT_BOOTSTRAP, DEFAULT_SEED, bootstrap_prediction
 
 __all__ = [
     "Heterogeneity",
@@ -75,6 +82,10 @@ __all__ = [
     "reml_tau2",
 ]
 
+HTS_METHOD = "t(k-1) with SE_HKSJ^2 + tau^2 (metafor predict, test='knha')"
+BOOT_METHOD = (
+    "parametric bootstrap on the confidence distribution of tau^2 (Nagashima, Noma & Furukawa 2019)"
+)
 _REML_TOL = 1e-12
 _REML_MAXITER = 1000
 Array = NDArray[np.float64]
@@ -145,7 +156,9 @@ class PredictionInterval:
     df: int
     hr_lower: float
     hr_upper: float
-    method: str = "t(k-1) with SE_HKSJ^2 + tau^2 (metafor predict, test='knha')"
+    method: str = HTS_METHOD
+    n_boot: int | None = None
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,7 @@ class MetaAnalysis:
     random: Pooled
     heterogeneity: Heterogeneity
     prediction: PredictionInterval
+    prediction_hts: PredictionInterval
     leave_one_out: tuple[LeaveOneOut, ...]
     notes: tuple[str, ...] = ()
 
@@ -485,6 +499,8 @@ def meta_analysis(
     *,
     conf_level: float = 0.95,
     leave_one_out: bool = True,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    seed: int = DEFAULT_SEED,
 ) -> MetaAnalysis:
     """Fixed- and random-effects (REML + HKSJ) meta-analysis of per-cohort log hazard ratios.
 
@@ -498,6 +514,9 @@ def meta_analysis(
         Level of every interval (pooled CIs, prediction interval, tau^2/I^2/H^2 intervals).
     leave_one_out
         Also repeat the random-effects analysis without each cohort (needs ``k >= 3``).
+    n_boot, seed
+        Draws and seed of the bootstrap prediction interval
+        (:func:`ikaros.validation.prediction.bootstrap_prediction`).
 
     Returns
     -------
@@ -531,12 +550,23 @@ def meta_analysis(
     random = _random(y, v, het.tau2, conf_level)
     crit = _t_isf((1.0 - conf_level) / 2.0, k - 1)
     half = crit * float(np.sqrt(random.se**2 + het.tau2))
-    pi = PredictionInterval(
+    hts = PredictionInterval(
         random.estimate - half,
         random.estimate + half,
         k - 1,
         float(np.exp(random.estimate - half)),
         float(np.exp(random.estimate + half)),
+    )
+    boot = bootstrap_prediction(y, s, conf_level=conf_level, n_boot=n_boot, seed=seed)
+    pi = PredictionInterval(
+        boot.lower,
+        boot.upper,
+        k - 1,
+        float(np.exp(boot.lower)),
+        float(np.exp(boot.upper)),
+        BOOT_METHOD,
+        n_boot,
+        seed,
     )
     w_fe = 1.0 / v
     w_re = 1.0 / (v + het.tau2)
@@ -561,4 +591,4 @@ def meta_analysis(
             loo = _leave_one_out(y, v, labels, conf_level)
         else:
             notes.append("leave-one-out needs at least 3 cohorts")
-    return MetaAnalysis(k, conf_level, studies, fixed, random, het, pi, loo, tuple(notes))
+    return MetaAnalysis(k, conf_level, studies, fixed, random, het, pi, hts, loo, tuple(notes))

@@ -546,7 +546,11 @@ def meta_forest(
         f"({h.tau2_lower:.3g}–{h.tau2_upper:.3g}); I² = {h.i2:.0f}% ({h.i2_lower:.0f}–"
         f"{h.i2_upper:.0f}%), Q-profile CIs.",
         "Weights: random effects. Prediction interval: where a new cohort's true HR is expected "
-        f"(t with {pi.df} df).",
+        + (
+            "(bootstrap, tau² from its confidence distribution)."
+            if pi.n_boot
+            else f"(t with {pi.df} df)."
+        ),
     ]
     pct = f"{100 * meta.conf_level:g}%"
     return _forest(
