@@ -9,7 +9,9 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from ikaros.cli import app
@@ -263,3 +265,28 @@ def test_report_for_real_cohort_gse24080(tmp_path: Path) -> None:
     assert chars["Patients"] == "565"
     assert chars["EFS: evaluable / events"] == f"565 / {results.cohort.endpoints['efs'].events}"
     assert len(parser.figures) >= 8
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="needs poppler's pdfimages")
+def test_pdf_images_are_the_figures(
+    demo_report: tuple[Results, Path, _Tables], tmp_path: Path
+) -> None:
+    """Each image in report.pdf is a figure PNG pixel for pixel (RGB PNGs pass into the PDF
+    unchanged: ikaros.report.pdf_images)."""
+    _, out, _ = demo_report
+    subprocess.run(
+        ["pdfimages", "-png", str(out / "report.pdf"), str(tmp_path / "img")],
+        check=True,
+        timeout=120,
+    )
+    extracted = sorted(tmp_path.glob("img-*.png"))
+    figures = {}
+    for path in (out / "figures").glob("*.png"):
+        with Image.open(path) as im:
+            assert im.mode == "RGB", path.name  # opaque figures are written as RGB
+            figures[path.name] = np.asarray(im)
+    assert len(extracted) == len(figures)
+    for path in extracted:
+        with Image.open(path) as im:
+            pixels = np.asarray(im.convert("RGB"))
+        assert any(f.shape == pixels.shape and np.array_equal(f, pixels) for f in figures.values())

@@ -31,6 +31,8 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from ikaros.report.document import Section, repro_record, study_subtitle
+from ikaros.report.pdf_images import PngFigure
+from ikaros.report.png import read_png
 from ikaros.report.tables import Table
 from ikaros.results import Results
 
@@ -139,14 +141,20 @@ def _table(t: Table, st: dict[str, ParagraphStyle], width: float) -> list[Flowab
 def _figure(
     path: Path, title: str, caption: str, st: dict[str, ParagraphStyle], width: float
 ) -> Flowable:
-    img = Image(str(path))
     # natural size (figures are saved at 300 dpi), capped by the frame; Kaplan-Meier figures
     # two to a page
     max_height = (11.2 if path.stem.startswith(("km_", "cif_")) else 20.0) * cm
     natural = 72.0 / 300.0
-    scale = min(natural, width / img.imageWidth, max_height / img.imageHeight)
-    img.drawWidth = img.imageWidth * scale
-    img.drawHeight = img.imageHeight * scale
+    png = read_png(path)
+    img: Flowable
+    if png is not None:  # the PNG's data as they are (ikaros.report.pdf_images)
+        scale = min(natural, width / png.width, max_height / png.height)
+        img = PngFigure(png, png.width * scale, png.height * scale)
+    else:
+        img = Image(str(path))
+        scale = min(natural, width / img.imageWidth, max_height / img.imageHeight)
+        img.drawWidth = img.imageWidth * scale
+        img.drawHeight = img.imageHeight * scale
     text = Paragraph(f"<b>{escape(title)}.</b> {escape(caption)}", st["note"])
     return KeepTogether([img, text, Spacer(1, 6)])
 

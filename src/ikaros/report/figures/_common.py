@@ -14,12 +14,14 @@ This module is a leaf: it imports no other figure module, so every figure module
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -29,6 +31,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 from matplotlib.transforms import Affine2D, Transform, blended_transform_factory, offset_copy
 
+from ikaros.report.png import write_png
 from ikaros.report.style import FONT_SIZE, PALETTE, SMALL_SIZE, fmt_p, journal_style
 
 __all__ = ["Colors", "group_colors", "save_figure"]
@@ -170,9 +173,27 @@ def save_figure(fig: Figure, directory: Path, stem: str) -> tuple[Path, Path]:
     png = directory / f"{stem}.png"
     svg = directory / f"{stem}.svg"
     with journal_style():
-        fig.savefig(png, format="png", dpi=300, metadata={"Software": None})
+        _save_png(fig, png)
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png, svg
+
+
+def _save_png(fig: Figure, path: Path) -> None:
+    """300-dpi PNG; RGB when every pixel is opaque (as the white figures are).
+
+    An RGB PNG goes into report.pdf without being decoded (:mod:`ikaros.report.pdf_images`) and
+    is smaller; a figure with transparent pixels keeps its alpha channel.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="rgba", dpi=300)
+    raw = buffer.getvalue()
+    # pixels as Agg counts them (FigureCanvasBase.get_width_height)
+    width, height = (int(x * 300 + 1e-8) for x in fig.get_size_inches())
+    if width * height * 4 != len(raw):  # not the size expected: let matplotlib write it
+        fig.savefig(path, format="png", dpi=300, metadata={"Software": None})
+        return
+    pixels = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
+    write_png(path, pixels[..., :3] if np.all(pixels[..., 3] == 255) else pixels, 300)
 
 
 def _title(fig: Figure, text: str, height: float, *, left: float = 0.08) -> None:
