@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "COLUMNS",
@@ -194,7 +194,7 @@ def _weibull_times(u: np.ndarray, s3y: float, shape: float, lp: np.ndarray) -> n
 
 def _ordinal(latent: np.ndarray, probs: tuple[float, ...]) -> np.ndarray:
     """Cut a standard normal latent score into categories 0..k-1 with marginal ``probs``."""
-    cuts = stats.norm.ppf(np.cumsum(probs)[:-1])
+    cuts = special.ndtri(np.cumsum(probs)[:-1])  # normal quantiles
     return np.searchsorted(cuts, latent)
 
 
@@ -270,7 +270,8 @@ def simulate_cohort(seed: int = 2017, params: DemoParameters = _DEFAULT_PARAMETE
         size=n,
         method="cholesky",
     )
-    u = stats.norm.sf(g)  # large g -> small U -> late event (g is a good-prognosis score)
+    # normal upper tail: large g -> small U -> late event (g is a good-prognosis score)
+    u = special.ndtr(-g)
     lp_pfs = np.log(p.hr_high_risk_pfs) * high_risk + np.log(p.hr_high_ikzf1_pfs) * high_ikzf1
     lp_os = np.log(p.hr_high_risk_os) * high_risk + np.log(p.hr_high_ikzf1_os) * high_ikzf1
     t_prog = _weibull_times(u[:, 0], p.pfs_baseline_3y, p.pfs_weibull_shape, lp_pfs)
@@ -303,7 +304,9 @@ def simulate_cohort(seed: int = 2017, params: DemoParameters = _DEFAULT_PARAMETE
 
     age_bounds = ((p.age_min - p.age_mean) / p.age_sd, (p.age_max + 1 - p.age_mean) / p.age_sd)
     age_u = rng.random(n)
-    age = stats.truncnorm.ppf(age_u, *age_bounds, loc=p.age_mean, scale=p.age_sd)
+    # truncated normal by inversion (scipy.special: scipy.stats costs 0.7 s of import)
+    lo, hi = special.ndtr(age_bounds[0]), special.ndtr(age_bounds[1])
+    age = p.age_mean + p.age_sd * special.ndtri(lo + age_u * (hi - lo))
     age = np.minimum(np.floor(age), p.age_max).astype(int)
     sex = np.where(rng.random(n) < p.p_male, "male", "female")
 
