@@ -5,7 +5,8 @@ Numerics only (no plotting; figures are in :mod:`ikaros.report.figures.validatio
 - :mod:`ikaros.validation.predictive`: marker x treatment Cox models, subgroup effects,
   Gail-Simon test, STEPP (:mod:`~ikaros.validation.stepp`, :mod:`~ikaros.validation.gail_simon`);
 - :mod:`ikaros.validation.meta`: random-effects meta-analysis as R metafor (REML, HKSJ,
-  prediction interval, Q-profile intervals, leave-one-out);
+  plug-in prediction interval, Q-profile intervals, leave-one-out), with the bootstrap
+  prediction interval of :mod:`~ikaros.validation.prediction` (Nagashima et al. 2019);
 - :mod:`ikaros.validation.multicohort`: the same analysis per cohort, pooled two-stage and
   one-stage (Cox stratified by cohort); :mod:`~ikaros.validation.manifest` reads the TOML manifest;
 - :mod:`ikaros.validation.simulate`: two-arm and multi-cohort data with known truth.
