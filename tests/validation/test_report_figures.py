@@ -104,3 +104,25 @@ def test_figures_are_deterministic(validation: Validation) -> None:
     pixels_a = np.asarray(a.canvas.buffer_rgba())  # type: ignore[attr-defined]
     pixels_b = np.asarray(b.canvas.buffer_rgba())  # type: ignore[attr-defined]
     assert np.array_equal(pixels_a, pixels_b)
+
+
+def test_intervals_beyond_the_axis_end_in_arrowheads() -> None:
+    """Two cohorts: the bootstrap prediction interval runs far beyond the axis (1.98,
+    7e-3 to 684 on GSE24080-like numbers); its bar ends in arrowheads at both edges, while the
+    cohorts' intervals inside the axis have none."""
+    rng = np.random.default_rng(4)
+    cohorts = []
+    for name, n, hr in (("A", 300, 1.9), ("B", 120, 2.6)):
+        x = rng.integers(0, 2, n).astype(float)
+        t = rng.exponential(1.0 / (0.03 * hr**x))
+        cohorts.append(CohortData(name, np.minimum(t, 60.0), (t < 60.0).astype(int), x))
+    v = validate_cohorts(cohorts, marker="M", endpoint="pfs")
+    assert v.meta_continuous is not None and v.meta_continuous.k == 2
+    fig = multicohort_forest(v)
+    forest = next(ax for ax in fig.axes if ax.get_label() == "forest")
+    lo, hi = forest.get_xlim()
+    pi = v.meta_continuous.prediction
+    assert pi.hr_lower < lo and pi.hr_upper > hi
+    marks = [(line.get_marker(), line.get_xdata()[0]) for line in forest.lines]
+    assert ("<", lo) in marks and (">", hi) in marks
+    assert sum(m in ("<", ">") for m, _ in marks) == 2  # only the prediction interval's

@@ -204,6 +204,14 @@ def _forest(
                 if lo_ci is not None and hi_ci is not None:
                     ax.plot([lo_ci, hi_ci], [i, i], color=r.color, linewidth=1.0, zorder=2)
                 ax.plot([hr], [i], marker="s", color=r.color, markersize=4.5, zorder=3)
+            if r.kind != "diamond":  # an interval beyond the axis: an arrowhead at its edge
+                for end, edge, mark in ((r.lower, lo, "<"), (r.upper, hi, ">")):
+                    beyond = end < edge if mark == "<" else end > edge  # type: ignore[operator]
+                    if _ok(end) and beyond:
+                        ax.plot(
+                            [edge], [i], marker=mark, color=r.color, markersize=4.5,
+                            zorder=4, clip_on=False,
+                        )  # fmt: skip
         fig.text(
             0.1 / width,
             1 - 0.2 / height,
