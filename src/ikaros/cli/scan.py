@@ -98,10 +98,8 @@ def scan(
         source=str(expression),
         sample_pattern=sample_pattern,
     )
-    # beside the scan, one helper thread imports the plotting code (matplotlib) and hashes the
-    # input files (hashlib releases the GIL): the scan's threads leave it room
+    # beside the scan, one helper thread hashes the input files (hashlib releases the GIL)
     helper = ThreadPoolExecutor(max_workers=1)
-    figures = helper.submit(importlib.import_module, "ikaros.report.figures")
     hashes = [helper.submit(sha256_file, path) for path in (clinical, expression)]
     with Progress(console=err, disable=quiet, transient=True) as bar:
         task = bar.add_task("scanning genes", total=len(matrix.genes))
@@ -109,7 +107,12 @@ def scan(
             cohort, matrix, options, progress=lambda done, total: bar.update(task, completed=done)
         )
     table = result.table
-    save_figure, volcano_figure = figures.result().save_figure, figures.result().volcano_figure
+    orientation = matrix.orientation
+    # the matrix is not needed any more: its memory goes back before the plotting code is
+    # imported and the outputs are drawn and written (the peak stays the scan's)
+    del matrix
+    figures = importlib.import_module("ikaros.report.figures")
+    save_figure, volcano_figure = figures.save_figure, figures.volcano_figure
 
     figure = volcano_figure(table, title=f"{endpoint.upper()}: {len(table)} genes")
     clinical_sha, expression_sha = (h.result() for h in hashes)
@@ -121,7 +124,7 @@ def scan(
         "expression": {
             "source": str(expression),
             "sha256": expression_sha,
-            "orientation": matrix.orientation,
+            "orientation": orientation,
         },
         "options": {
             "endpoint": endpoint,

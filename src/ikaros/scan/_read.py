@@ -298,6 +298,11 @@ def read_aligned(
         return align_matrix(
             load_matrix(path), patient_ids, source=src, sample_pattern=sample_pattern
         )
+    # the reader's buffers are free now; hand them back to the system, not to pyarrow's
+    # allocator cache, so that the scan's own blocks do not come on top of them
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
     missing, constant = usable_genes(values)
     keep = ~missing & ~constant
     if not keep.all():
