@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -343,14 +342,14 @@ def test_bootstrap_interval_covers_the_true_threshold() -> None:
     assert wrong / n_data <= 0.10
 
 
-def test_scan_speed_smoke() -> None:
-    """A vectorised scan: 2,000 genes x 1,000 patients in well under the budget (~0.3 s)."""
+def test_scan_smoke() -> None:
+    """A vectorised scan of 2,000 genes x 1,000 patients gives a cut and a finite corrected p for
+    every gene (its speed is measured in benchmarks/bench_scan.py, not here)."""
     rng = np.random.default_rng(2)
     X = rng.normal(size=(1000, 2000)).round(3)
-    start = time.perf_counter()
     out = maxstat_scan(rng.exponential(30, 1000), rng.binomial(1, 0.6, 1000), X)
-    assert time.perf_counter() - start < 6.0
-    assert np.all(np.isfinite(out["p_lau94"]))
+    assert len(out["p_lau94"]) == 2000
+    assert np.all(np.isfinite(out["p_lau94"])) and np.all(np.isfinite(out["cutpoint"]))
 
 
 # --------------------------------------------------------------------------------------------
