@@ -320,28 +320,22 @@ def test_patient_id_as_parquet_index(tmp_path: Path) -> None:
     assert _analyse(path, tmp_path / "out")["analyses"] == ref["analyses"]
 
 
-def test_numeric_parquet_columns_are_checked_like_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("column", "row", "value", "expected"),
+    [
+        ("IKZF1", 4, np.inf, ["not a finite number", "row 6", "column 'IKZF1'", "inf"]),
+        ("del17p", 2, 2.0, ["must be 0 or 1", "row 4", "column 'del17p'"]),
+    ],
+)
+def test_numeric_parquet_columns_are_checked_like_text(
+    tmp_path: Path, column: str, row: int, value: float, expected: list[str]
+) -> None:
     """Float columns skip text parsing, not the checks: inf and a non-0/1 code are refused."""
-    frame = _cohort()
-    frame.loc[4, "IKZF1"] = np.inf
+    frame = _cohort().astype({column: float})
+    frame.loc[row, column] = value
     path = tmp_path / "c.parquet"
     frame.to_parquet(path)
-    _bad(
-        tmp_path,
-        ["analyze", str(path), *ARGS, "--out", str(tmp_path / "out")],
-        [path],
-        ["not a finite number", "row 6", "column 'IKZF1'", "inf"],
-    )
-    frame = _cohort().astype({"del17p": float})
-    frame.loc[2, "del17p"] = 2.0
-    path2 = tmp_path / "c2.parquet"
-    frame.to_parquet(path2)
-    _bad(
-        tmp_path,
-        ["analyze", str(path2), *ARGS, "--out", str(tmp_path / "out")],
-        [path2],
-        ["must be 0 or 1", "row 4", "column 'del17p'"],
-    )
+    _bad(tmp_path, ["analyze", str(path), *ARGS, "--out", str(tmp_path / "out")], [path], expected)
 
 
 def test_marker_given_twice(tmp_path: Path) -> None:

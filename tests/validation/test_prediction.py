@@ -20,7 +20,6 @@ from scipy import integrate, optimize, stats
 from ikaros.validation.meta import meta_analysis
 from ikaros.validation.prediction import (
     bootstrap_prediction,
-    q_statistic,
     tau2_confidence,
     tau2_draws,
     weighted_chi2_cdf,
@@ -94,7 +93,7 @@ def _cohorts(seed: int, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
 def test_confidence_distribution_starts_at_the_q_test_p_and_rises() -> None:
     for seed in range(4):
         y, s = _cohorts(seed)
-        q = q_statistic(y, s)
+        q = meta_analysis(y, s, leave_one_out=False, n_boot=10).heterogeneity.q
         assert tau2_confidence(0.0, y, s) == pytest.approx(stats.chi2.sf(q, y.size - 1), rel=1e-9)
         h = [tau2_confidence(t, y, s) for t in (0.0, 0.01, 0.05, 0.2, 1.0, 10.0)]
         assert all(b > a for a, b in itertools.pairwise(h)) and h[-1] > 0.999

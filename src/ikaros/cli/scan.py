@@ -63,7 +63,6 @@ def scan(
     quiet: QuietOption = False,
 ) -> None:
     """Genome-wide prognostic scan: Cox, log-rank and honest cutpoints for every gene."""
-    import importlib
     import json
     from concurrent.futures import ThreadPoolExecutor
 
@@ -111,8 +110,7 @@ def scan(
     # the matrix is not needed any more: its memory goes back before the plotting code is
     # imported and the outputs are drawn and written (the peak stays the scan's)
     del matrix
-    figures = importlib.import_module("ikaros.report.figures")
-    save_figure, volcano_figure = figures.save_figure, figures.volcano_figure
+    from ikaros.report.figures import save_figure, volcano_figure
 
     figure = volcano_figure(table, title=f"{endpoint.upper()}: {len(table)} genes")
     clinical_sha, expression_sha = (h.result() for h in hashes)

@@ -29,12 +29,7 @@ class _PngXObject(PDFImageXObject):
 
     def __init__(self, png: PngData) -> None:
         super().__init__(png.name)
-        self.png = png
-        self.width = png.width
-        self.height = png.height
-        self.bitsPerComponent = 8
-        self.colorSpace = "DeviceRGB"
-        self.streamContent = png.idat
+        self.png = png  # format() writes the stream and its dictionary from it
 
     def format(self, document: Any) -> bytes:
         stream = PDFStream(content=self.png.idat)

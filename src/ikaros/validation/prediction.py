@@ -62,7 +62,6 @@ __all__ = [
     "DEFAULT_SEED",
     "BootstrapPrediction",
     "bootstrap_prediction",
-    "q_statistic",
     "tau2_confidence",
     "tau2_draws",
     "weighted_chi2_cdf",
@@ -172,12 +171,6 @@ def _centring(s: Array) -> Array:
     return np.diag(w) - np.outer(w, w) / w.sum()
 
 
-def q_statistic(y: ArrayLike, s: ArrayLike) -> float:
-    """Cochran's ``Q = y' A y`` with fixed-effect weights ``1 / s^2``."""
-    yy = np.asarray(y, dtype=float)
-    return float(yy @ _centring(np.asarray(s, dtype=float)) @ yy)
-
-
 def _confidence(tau2: Array, y: Array, s: Array) -> Array:
     """``H`` at every ``tau2`` (one eigen-decomposition and Ruben series per value)."""
     a = _centring(s)
@@ -215,17 +208,20 @@ def _inverse(y: Array, s: Array) -> tuple[float, float, interpolate.PchipInterpo
     return h0, top**2, interpolate.PchipInterpolator(hs[keep], taus[keep] ** 2)
 
 
+def _draws(y: Array, s: Array, u: Array) -> tuple[Array, float]:
+    """``tau^2 = H^{-1}(u)`` for uniforms ``u`` (0 where ``u <= H(0)``), and ``H(0)``."""
+    h0, top, inverse = _inverse(y, s)
+    if inverse is None:
+        return np.zeros(u.size), h0
+    tau2 = np.clip(inverse(np.clip(u, h0, _TOP)), 0.0, top)
+    tau2[u <= h0] = 0.0
+    return np.asarray(tau2, dtype=float), h0
+
+
 def tau2_draws(y: ArrayLike, s: ArrayLike, u: ArrayLike) -> Array:
     """``tau^2 = H^{-1}(u)`` for uniforms ``u`` (0 where ``u <= H(0)``)."""
-    yy = np.asarray(y, dtype=float)
-    ss = np.asarray(s, dtype=float)
     uu = np.asarray(u, dtype=float)
-    h0, top, inverse = _inverse(yy, ss)
-    if inverse is None:
-        return np.zeros(uu.size)
-    tau2 = np.clip(inverse(np.clip(uu, h0, _TOP)), 0.0, top)
-    tau2[uu <= h0] = 0.0
-    return np.asarray(tau2, dtype=float)
+    return _draws(np.asarray(y, dtype=float), np.asarray(s, dtype=float), uu)[0]
 
 
 def bootstrap_prediction(
@@ -261,8 +257,7 @@ def bootstrap_prediction(
     ss = np.asarray(s, dtype=float)
     k = yy.size
     rng = np.random.default_rng(seed)
-    u = rng.uniform(size=n_boot)
-    tau2 = tau2_draws(yy, ss, u)
+    tau2, h0 = _draws(yy, ss, rng.uniform(size=n_boot))
     w = 1.0 / (ss[None, :] ** 2 + tau2[:, None])
     sw = w.sum(axis=1)
     mu = (w @ yy) / sw
@@ -272,5 +267,4 @@ def bootstrap_prediction(
     theta = mu + z * np.sqrt(tau2) - t * np.sqrt(v)
     alpha = 1.0 - conf_level
     lo, hi = np.quantile(theta, [alpha / 2.0, 1.0 - alpha / 2.0])
-    h0 = tau2_confidence(0.0, yy, ss)
     return BootstrapPrediction(float(lo), float(hi), n_boot, seed, float(h0))
