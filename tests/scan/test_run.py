@@ -92,12 +92,27 @@ def test_dask_local_cluster_matches_in_process(reference: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(got, reference, check_exact=False, rtol=1e-12)
 
 
-def test_cli_scan_on_commpass(tmp_path: Path, commpass_full: pd.DataFrame) -> None:
+@pytest.mark.parametrize("clinical_as", ["derived", "exported"])
+def test_cli_scan_on_commpass(
+    tmp_path: Path, commpass_full: pd.DataFrame, clinical_as: str
+) -> None:
+    """On a derived clinical table, and on the GDC export as it is (patient id, OS time and
+    event derived by the command's options): the same patients and R coxph's numbers."""
     data = require_shared() / "commpass"
-    clinical = tmp_path / "clinical.csv"
-    commpass_full.rename(columns={"bcr_patient_barcode": "patient_id"})[
-        ["patient_id", "os_time", "os_event", "iss"]
-    ].to_csv(clinical, index=False)
+    if clinical_as == "derived":
+        clinical = tmp_path / "clinical.csv"
+        commpass_full.rename(columns={"bcr_patient_barcode": "patient_id"})[
+            ["patient_id", "os_time", "os_event", "iss"]
+        ].to_csv(clinical, index=False)
+        derive: list[str] = []
+    else:
+        clinical = data / "clinical.csv"
+        derive = [
+            "--map", "patient_id=bcr_patient_barcode",
+            "--time-from", "os=days_to_death,days_to_last_follow_up",
+            "--event-from", "os=vital_status:Dead",
+            "--time-unit", "days",
+        ]  # fmt: skip
     out = tmp_path / "scan"
     r = runner.invoke(
         app,
@@ -111,6 +126,7 @@ def test_cli_scan_on_commpass(tmp_path: Path, commpass_full: pd.DataFrame) -> No
             "os",
             "--sample-pattern",
             r"^(MMRF_[0-9]+)_1_BM",
+            *derive,
             "--out",
             str(out),
         ],
@@ -129,6 +145,25 @@ def test_cli_scan_on_commpass(tmp_path: Path, commpass_full: pd.DataFrame) -> No
             assert got["cox_hr"] == pytest.approx(want["hr"], rel=1e-6)
             assert got["cox_lower"] == pytest.approx(want["lower"], rel=1e-6)
             assert got["cox_p"] == pytest.approx(want["p"], rel=1e-4)
+
+
+def test_cli_scan_bad_derivation_is_one_message(tmp_path: Path) -> None:
+    """A malformed --event-from: exit 2, the option, the value and an example; nothing written."""
+    data = require_shared() / "commpass"
+    out = tmp_path / "scan"
+    r = runner.invoke(
+        app,
+        [
+            "scan", "-x", str(data / "expression_100genes_log2fpkm.csv"),
+            "-c", str(data / "clinical.csv"), "-e", "os",
+            "--map", "patient_id=bcr_patient_barcode",
+            "--time-from", "os=days_to_death,days_to_last_follow_up",
+            "--event-from", "os=vital_status", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert r.exit_code == 2
+    assert "--event-from" in r.output and "os=vital_status" in r.output
+    assert "Traceback" not in r.output and not out.exists()
 
 
 def test_bh_qvalues_equal_statsmodels_and_keep_nan() -> None:

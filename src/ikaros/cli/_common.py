@@ -28,10 +28,13 @@ from ikaros.errors import IkarosError, InputError
 
 __all__ = [
     "Command",
+    "EventFromOption",
     "Group",
     "MapOption",
+    "NaValuesOption",
     "OutOption",
     "QuietOption",
+    "TimeFromOption",
     "TimeUnitOption",
     "check_out",
     "command_line",
@@ -43,6 +46,7 @@ __all__ = [
     "note",
     "out_console",
     "parse_map",
+    "parse_tokens",
     "progress_step",
 ]
 
@@ -59,6 +63,31 @@ TimeUnitOption = Annotated[
         "--time-unit",
         help="Unit of the time columns: days, months or years.",
         metavar="[days|months|years]",
+    ),
+]
+TimeFromOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--time-from",
+        help="Derive E_time as the first non-missing of columns, "
+        "e.g. os=days_to_death,days_to_last_follow_up (repeat per endpoint).",
+        metavar="E=COL1,COL2",
+    ),
+]
+EventFromOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--event-from",
+        help="Derive E_event from a column's values, e.g. os=vital_status:Dead (other values: "
+        "censored).",
+        metavar="E=COL:VALUE[,VALUE]",
+    ),
+]
+NaValuesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--na-values",
+        help='More cell values read as missing, comma-separated, e.g. Unknown,"Not Reported".',
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary output.")]
@@ -220,3 +249,12 @@ def check_out(out: Path) -> None:
 def command_line() -> str:
     """The command line as typed, for the reproducibility record."""
     return shlex.join(["ikaros", *(_INVOKED_ARGS or sys.argv[1:])])
+
+
+def parse_tokens(text: str | None) -> tuple[str, ...]:
+    """``Unknown,"Not Reported"`` -> ("Unknown", "Not Reported") (``--na-values``)."""
+    import csv
+
+    if not text:
+        return ()
+    return tuple(t.strip() for t in next(csv.reader([text])) if t.strip())

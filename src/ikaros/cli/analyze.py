@@ -8,15 +8,19 @@ from typing import Annotated
 import typer
 
 from ikaros.cli._common import (
+    EventFromOption,
     MapOption,
+    NaValuesOption,
     OutOption,
     QuietOption,
+    TimeFromOption,
     TimeUnitOption,
     check_out,
     guard,
     note,
     out_console,
     parse_map,
+    parse_tokens,
 )
 from ikaros.cli._study_io import print_summaries, run_and_write
 
@@ -73,30 +77,14 @@ def analyze(
     landmark: Annotated[float, typer.Option(help="Landmark time in months.")] = 36.0,
     time_unit: TimeUnitOption = "months",
     map_: MapOption = None,
-    time_from: Annotated[
-        Repeat,
-        typer.Option(
-            "--time-from",
-            help="Derive E_time as the first non-missing of columns, "
-            "e.g. os=days_to_death,days_to_last_follow_up (repeat per endpoint).",
-            metavar="E=COL1,COL2",
-        ),
-    ] = None,
-    event_from: Annotated[
-        Repeat,
-        typer.Option(
-            "--event-from",
-            help="Derive E_event from a column's values, e.g. os=vital_status:Dead (other "
-            "values: censored). With --competing the values are causes 1, 2, ... in order.",
-            metavar="E=COL:VALUE[,VALUE]",
-        ),
-    ] = None,
+    time_from: TimeFromOption = None,
+    event_from: EventFromOption = None,
     competing: Annotated[
         Repeat,
         typer.Option(
             "--competing",
             help="Endpoint E has competing risks: E_event 0 = censored, 1 = event of interest, "
-            "2, 3, ... = competing causes.",
+            "2, 3, ... = competing causes (with --event-from: its values, in order).",
             metavar="E",
         ),
     ] = None,
@@ -104,13 +92,7 @@ def analyze(
         Repeat,
         typer.Option("--causes", help="Names of the cause codes, e.g. ttp=1:progression,2:death."),
     ] = None,
-    na_values: Annotated[
-        str | None,
-        typer.Option(
-            "--na-values",
-            help='More cell values read as missing, comma-separated, e.g. Unknown,"Not Reported".',
-        ),
-    ] = None,
+    na_values: NaValuesOption = None,
     drop_invalid: Annotated[
         bool,
         typer.Option(
@@ -258,7 +240,7 @@ def analyze(
         sheet=sheet,
         endpoint_specs=specs,
         groups=tuple(dict.fromkeys((*options.groups, *([treatment] if treatment else [])))),
-        na_values=_tokens(na_values),
+        na_values=parse_tokens(na_values),
         drop_invalid=drop_invalid,
         sample_pattern=sample_pattern,
         genes=None if genes is None else read_gene_map(genes),
@@ -270,12 +252,3 @@ def analyze(
         for w in results.warnings:
             note(w)
         console.print(f"results written to {out / 'results.json'}", markup=False)
-
-
-def _tokens(text: str | None) -> tuple[str, ...]:
-    """``Unknown,"Not Reported"`` -> ("Unknown", "Not Reported")."""
-    import csv
-
-    if not text:
-        return ()
-    return tuple(t.strip() for t in next(csv.reader([text])) if t.strip())

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ikaros.cli._common import (
+    EventFromOption,
     MapOption,
+    NaValuesOption,
     OutOption,
     QuietOption,
+    TimeFromOption,
     TimeUnitOption,
     check_out,
     command_line,
@@ -20,6 +23,7 @@ from ikaros.cli._common import (
     note,
     out_console,
     parse_map,
+    parse_tokens,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +51,9 @@ def scan(
     ] = None,
     map_: MapOption = None,
     time_unit: TimeUnitOption = "months",
+    time_from: TimeFromOption = None,
+    event_from: EventFromOption = None,
+    na_values: NaValuesOption = None,
     cutpoints: Annotated[
         bool, typer.Option(help="Maximally selected log-rank cutpoints with corrected p.")
     ] = True,
@@ -69,6 +76,7 @@ def scan(
     from rich.progress import Progress
 
     from ikaros.cohort import load_cohort
+    from ikaros.cohort.specs import endpoint_specs
     from ikaros.files import sha256_file, staged_output
     from ikaros.scan._read import read_aligned
     from ikaros.scan.run import SCAN_SCHEMA_VERSION, ScanOptions, run_scan
@@ -89,6 +97,10 @@ def scan(
         covariates=options.covariates,
         mapping=parse_map(map_),
         time_unit=time_unit,
+        endpoint_specs=endpoint_specs(
+            (endpoint,), time_from=time_from or (), event_from=event_from or ()
+        ),
+        na_values=parse_tokens(na_values),
     )
     # straight into the patients x genes array (pyarrow; no DataFrame of the whole matrix)
     matrix = read_aligned(
