@@ -80,6 +80,7 @@ def scan(
     from ikaros.files import sha256_file, staged_output
     from ikaros.scan._read import read_aligned
     from ikaros.scan.run import SCAN_SCHEMA_VERSION, ScanOptions, run_scan
+    from ikaros.versions import software_versions
 
     check_out(out)
     options = ScanOptions(
@@ -151,7 +152,9 @@ def scan(
         "excluded": result.excluded,
         "notes": list(result.notes),
         "significant_cox_q05": int((table["cox_q"] < 0.05).sum()),
-        "software": _software_versions(),
+        "software": software_versions(
+            ("numpy", "scipy", "pandas", "pyarrow", "firthmodels", "matplotlib")
+        ),
         "columns": {
             "cox_*": "univariate Cox on the expression (Efron; Firth where method = firth)",
             "adj_*": "Cox adjusted for the covariates",
@@ -193,26 +196,6 @@ def scan(
         f"{summary['significant_cox_q05']} genes with Cox q < 0.05; written to {out}/ "
         "(scan.parquet, scan.csv, scan_summary.json, volcano.png/svg)"
     )
-
-
-def _software_versions() -> dict[str, str]:
-    """Versions of Python and the libraries the scan used, for the reproducibility record.
-
-    (Not :func:`ikaros.study.software_versions`: importing the study package would load the
-    statistics and results modules a scan does not use.)
-    """
-    import platform
-    from importlib import metadata
-
-    from ikaros import __version__
-
-    out = {"python": platform.python_version(), "ikaros": __version__}
-    for dist in ("numpy", "scipy", "pandas", "pyarrow", "firthmodels", "matplotlib"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
-            out[dist] = "not installed"
-    return out
 
 
 def _write_tables(table: pd.DataFrame, parquet: Path, csv: Path) -> None:

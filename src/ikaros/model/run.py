@@ -313,13 +313,6 @@ def demo_cohort(marker: str) -> Cohort:
 
 def software_versions() -> dict[str, str]:
     """Versions of Python and the numerical libraries, for the reproducibility record."""
-    import platform
-    from importlib import metadata
+    from ikaros.versions import software_versions as versions
 
-    out = {"python": platform.python_version(), "ikaros": __version__}
-    for dist in ("numpy", "scipy", "pandas", "lifelines"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
-            out[dist] = "not installed"
-    return out
+    return versions(("numpy", "scipy", "pandas", "lifelines"))

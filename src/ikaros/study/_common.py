@@ -3,13 +3,10 @@ and Kaplan-Meier summaries of a grouping."""
 
 from __future__ import annotations
 
-import platform
-from importlib import metadata
-
 import numpy as np
 import pandas as pd
 
-from ikaros import __version__
+from ikaros import versions
 from ikaros.cohort import Cohort
 from ikaros.errors import InputError
 from ikaros.groups import Grouping
@@ -24,13 +21,9 @@ __all__ = ["design", "fit_complete", "km_groups", "software_versions", "transfor
 
 def software_versions() -> dict[str, str]:
     """Versions of Python and the numerical libraries, for the reproducibility record."""
-    out = {"python": platform.python_version(), "ikaros": __version__}
-    for dist in ("numpy", "scipy", "pandas", "lifelines", "firthmodels", "statsmodels"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
-            out[dist] = "not installed"
-    return out
+    return versions.software_versions(
+        ("numpy", "scipy", "pandas", "lifelines", "firthmodels", "statsmodels")
+    )
 
 
 def transformed(cohort: Cohort, frame: pd.DataFrame, marker: str, transform: str) -> pd.Series:

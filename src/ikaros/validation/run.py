@@ -110,16 +110,9 @@ def run_to_json(run: ValidationRun) -> str:
 
 def software_versions() -> dict[str, str]:
     """Versions of Python and the numerical libraries, for the reproducibility record."""
-    import platform
-    from importlib import metadata
+    from ikaros.versions import software_versions as versions
 
-    out = {"python": platform.python_version(), "ikaros": __version__}
-    for dist in ("numpy", "scipy", "pandas", "statsmodels"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
-            out[dist] = "not installed"
-    return out
+    return versions(("numpy", "scipy", "pandas", "statsmodels"))
 
 
 def check_options(
