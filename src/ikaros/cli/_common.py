@@ -94,7 +94,7 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
 
 
-_METAVARS = {"str": "TEXT", "float": "NUMBER", "int": "INTEGER", "Path": "PATH"}
+_METAVARS = {"str": "TEXT", "float": "NUMBER", "int": "INTEGER", "path": "PATH"}
 
 
 def _flags_as_flags(params: list[Any]) -> list[Any]:
@@ -108,10 +108,8 @@ def _flags_as_flags(params: list[Any]) -> list[Any]:
             continue
         if getattr(param, "is_flag", False):
             param.metavar = ""
-        elif param.param_type_name == "option" and hasattr(param, "bare_type"):
-            name = param.bare_type()
-            if name.startswith("list[") and name.endswith("]"):  # repeatable option
-                name = name[5:-1]
+        elif param.param_type_name == "option":
+            name = str(getattr(param.type, "name", "text")).lower()
             param.metavar = _METAVARS.get(name, name.upper())
         elif param.param_type_name == "argument":
             param.metavar = str(param.name).upper()
