@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,15 @@ def _version() -> str:
     from ikaros import __version__
 
     return __version__
+
+
+def test_a_profiler_still_gets_its_findings_written(tmp_path: Path) -> None:
+    stats = tmp_path / "version.prof"
+    run = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "ikaros", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert stats.stat().st_size > 0

@@ -116,12 +116,18 @@ def _exit(code: object) -> None:
     else:  # sys.exit("message"): the message on stderr, status 1
         print(code, file=sys.stderr)
         status = 1
-    threading_shutdown = getattr(threading, "_shutdown", None)
-    if threading_shutdown is not None:
-        threading_shutdown()  # wait for non-daemon threads, as the interpreter would
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    if run_exit_handlers is None:  # pragma: no cover - CPython has it
+    threading_shutdown = getattr(threading, "_shutdown", None)
+    if (
+        run_exit_handlers is None
+        or threading_shutdown is None
+        or sys.getprofile() is not None
+        or sys.gettrace() is not None
+    ):
+        # a profiler, debugger or coverage tool writes its findings after the command: the
+        # ordinary way out (CPython always has both hooks)
         sys.exit(status)
+    threading_shutdown()  # wait for non-daemon threads, as the interpreter would
     run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # closed, or a broken pipe
