@@ -83,6 +83,11 @@ def test_analysis_results_equal_the_engine(
         "xlim": None,
         "title": None,
         "measurement": None,
+        "treatment": None,
+        "treatment_reference": None,
+        "performance": False,
+        "base_model": [],
+        "performance_bootstrap": 200,
     }
     done = wait_for_analysis(client, a["id"])
     assert done["status"] == "done", done
@@ -213,6 +218,14 @@ def test_downloads_of_an_unfinished_analysis(
         ({"endpoints": ["pfs"]}, "marker or grouping variable"),
         ({"markers": ["IKZF1"], "groups": ["protocol"]}, "unknown grouping variable"),
         ({"markers": ["IKZF1"], "covariates": ["nope"]}, "unknown covariate"),
+        ({"markers": ["IKZF1"], "treatment": "arm"}, "unknown treatment 'arm'"),
+        ({"markers": ["IKZF1"], "treatment": "iss"}, "compares two"),
+        ({"markers": ["IKZF1"], "treatment": "sex", "treatment_reference": "X"}, "not a level"),
+        ({"markers": ["IKZF1"], "treatment_reference": "M"}, "needs a treatment"),
+        ({"markers": ["IKZF1"], "treatment": "sex", "covariates": ["sex"]}, "both the treatment"),
+        ({"markers": ["IKZF1"], "base_model": ["age"]}, "--performance"),
+        ({"markers": ["IKZF1"], "performance": True, "base_model": ["nope"]}, "base-model"),
+        ({"markers": ["IKZF1"], "performance": True, "performance_bootstrap": -1}, "bootstrap"),
         ({"markers": ["IKZF1"], "cut": "5,3"}, "increase"),
         ({"markers": ["IKZF1"], "measurement": "qPCR\x00"}, "control characters"),
     ],

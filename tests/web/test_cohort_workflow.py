@@ -350,3 +350,68 @@ def test_competing_risks_analysis_page(make_client: AppFactory) -> None:
     figures = [f for f in done["files"] if f.startswith("figures/") and f.endswith(".png")]
     assert figures and all(f"files/{f}" in page for f in figures)
     assert "cumulative incidence" in page.lower()
+
+
+def test_page_analysis_with_treatment_and_performance_equals_the_command_line(
+    make_client: AppFactory,
+) -> None:
+    """``--treatment protocol --treatment-reference TT3 --performance --base-model age`` from the
+    cohort page: the same results.json as the engine, and both sections on the results page."""
+    client = make_client()
+    path = require_shared() / "gse24080" / "clinical.tsv"
+    c = upload(client, path, map="patient_id=patid").json()
+    page = client.get(f"/cohorts/{c['id']}").text
+    assert '<option value="protocol">protocol</option>' in page  # two levels: a treatment
+    assert (
+        '<option value="iss">' not in page.split('id="treatment-select"')[1].split("</select>")[0]
+    )
+    assert 'name="tref_protocol"' in page and 'name="base_model" value="age"' in page
+    form = {
+        "csrf_token": page_csrf(page),
+        "markers": ["b2m_mg_l"],
+        "endpoints": ["os"],
+        "treatment": "protocol",
+        "tref_protocol": "TT3",
+        "tref_sex": "",  # the reference of a variable not chosen is ignored
+        "performance": "on",
+        "base_model": ["age"],
+        "performance_bootstrap": "0",
+        "landmark": "24",
+    }
+    r = client.post(f"/cohorts/{c['id']}/analyses", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    analysis_id = r.headers["location"].rsplit("/", 1)[1]
+    done = wait_for_analysis(client, analysis_id)
+    assert done["status"] == "done", done
+    p = done["params"]
+    assert (p["treatment"], p["treatment_reference"], p["performance"]) == ("protocol", "TT3", True)
+    assert (p["base_model"], p["performance_bootstrap"]) == (["age"], 0)
+
+    options = StudyOptions(
+        markers=("b2m_mg_l",),
+        endpoints=("os",),
+        landmark=24.0,
+        treatment="protocol",
+        treatment_reference="TT3",
+        performance=True,
+        base_model=("age",),
+        performance_bootstrap=0,
+    )
+    cohort = load_cohort(
+        path,
+        markers=options.markers,
+        mapping={"patient_id": "patid"},
+        groups=("protocol",),
+        covariates=("age",),
+    )
+    text = client.get(f"{API}/analyses/{analysis_id}/results.json").text
+    command = json.loads(text)["command"]
+    engine = to_json(run_study(replace(cohort, source="clinical.tsv"), options, command=command))
+    assert text == engine
+    results = json.loads(text)["analyses"][0]
+    assert results["treatment"] is not None and results["performance"] is not None
+
+    shown = client.get(f"/analyses/{analysis_id}").text
+    for table in ("interaction_b2m_mg_l_os", "treatment_effects_b2m_mg_l_os"):
+        assert f'id="table-{table}"' in shown, table
+    assert 'id="table-performance_b2m_mg_l_os"' in shown

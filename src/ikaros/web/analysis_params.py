@@ -54,6 +54,11 @@ class AnalysisRequest(BaseModel):
     or increasing thresholds ``"3.5,5.5"`` (k thresholds give k + 1 groups). Competing-risk
     endpoints (declared in the cohort's mapping) are analysed with cumulative incidence, Gray's
     test and Fine-Gray models.
+
+    ``treatment`` (a grouping variable with two levels; ``treatment_reference`` one of them):
+    the exploratory treatment-by-marker analysis of ``--treatment``. ``performance`` (with
+    ``base_model`` covariates and ``performance_bootstrap`` replicates): the prognostic
+    performance of ``--performance``.
     """
 
     markers: list[Name] = Field(default_factory=list, max_length=50)
@@ -67,15 +72,27 @@ class AnalysisRequest(BaseModel):
     xlim: float | None = Field(default=None, gt=0, le=1200)
     title: Text | None = None
     measurement: Text | None = None
+    treatment: Name | None = None
+    treatment_reference: Name | None = None
+    performance: bool = False
+    base_model: list[Name] = Field(default_factory=list, max_length=20)
+    performance_bootstrap: int = Field(default=200, ge=0, le=2000)
     report: bool = True
 
 
 def cohort_columns(variables: Mapping[str, Any] | None, markers: list[str]) -> dict[str, Any]:
-    """What a cohort offers the form: markers, grouping variables (with levels), covariates."""
+    """What a cohort offers the form: markers, grouping variables (with levels), covariates, and
+    the grouping variables with two levels (possible treatments)."""
     v = dict(variables or {})
     groups = {g["name"]: list(g["levels"]) for g in v.get("groups", [])}
     covariates = list(dict.fromkeys([*v.get("covariates", []), *markers]))
-    return {"markers": markers, "groups": groups, "covariates": covariates}
+    treatments = [g for g, levels in groups.items() if len(levels) == 2]
+    return {
+        "markers": markers,
+        "groups": groups,
+        "covariates": covariates,
+        "treatments": treatments,
+    }
 
 
 def check_request(
@@ -103,15 +120,44 @@ def check_request(
             problems.append(f"{level!r} is not a level of {group!r}: {cols['groups'][group]}")
     if not body.markers and not body.groups:
         problems.append("choose at least one marker or grouping variable")
+    problems += _treatment_problems(body, cols)
+    unknown = [n for n in body.base_model if n not in cols["covariates"]]
+    if unknown:
+        problems.append(
+            f"unknown base-model variable(s) {unknown}; this cohort has {cols['covariates']}"
+        )
     if problems:
         raise InputError("; ".join(problems), remedy="choose from the cohort's columns")
     params = body.model_dump()
     params["markers"] = list(dict.fromkeys(body.markers))
     params["groups"] = list(dict.fromkeys(body.groups))
     params["covariates"] = list(dict.fromkeys(body.covariates))
+    params["base_model"] = list(dict.fromkeys(body.base_model))
     params["endpoints"] = chosen
     study_options(params)  # the option checks of the command line (marker and group, ...)
     return params
+
+
+def _treatment_problems(body: AnalysisRequest, cols: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the treatment and its reference level (nothing without a treatment)."""
+    if body.treatment is None:
+        return (
+            [] if body.treatment_reference is None else ["a treatment reference needs a treatment"]
+        )
+    groups, two = cols["groups"], cols["treatments"]
+    if body.treatment not in groups:
+        return [
+            f"unknown treatment {body.treatment!r}; this cohort's two-level variables are {two}"
+        ]
+    levels = [str(v) for v in groups[body.treatment]]
+    if len(levels) != 2:
+        return [
+            f"the treatment {body.treatment!r} has {len(levels)} levels {levels}; the "
+            f"treatment-by-marker analysis compares two (two-level variables: {two})"
+        ]
+    if body.treatment_reference is not None and body.treatment_reference not in levels:
+        return [f"{body.treatment_reference!r} is not a level of {body.treatment!r}: {levels}"]
+    return []
 
 
 def study_options(params: Mapping[str, Any]) -> Any:
@@ -130,6 +176,11 @@ def study_options(params: Mapping[str, Any]) -> Any:
         xlim=params.get("xlim"),
         title=params.get("title") or None,
         measurement=params.get("measurement") or None,
+        treatment=params.get("treatment") or None,
+        treatment_reference=params.get("treatment_reference") or None,
+        performance=bool(params.get("performance", False)),
+        base_model=tuple(params.get("base_model", ())),
+        performance_bootstrap=int(params.get("performance_bootstrap", 200)),
     )
 
 
@@ -144,7 +195,7 @@ def load_for(
         name,
         mapping,
         tuple(params.get("markers", ())),
-        tuple(params.get("groups", ())),
-        tuple(params.get("covariates", ())),
+        tuple(dict.fromkeys((*params.get("groups", ()), *filter(None, [params.get("treatment")])))),
+        tuple(dict.fromkeys((*params.get("covariates", ()), *params.get("base_model", ())))),
         expression,
     )

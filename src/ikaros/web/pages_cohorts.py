@@ -112,6 +112,14 @@ def request_from_form(form: FormData) -> AnalysisRequest:
         "measurement": _text(form, "measurement")[:500] or None,
         "report": form.get("report") == "on",
     }
+    treatment = _text(form, "treatment")
+    if treatment:
+        fields["treatment"] = treatment
+        fields["treatment_reference"] = _text(form, f"tref_{treatment}") or None
+    if form.get("performance") == "on":
+        fields["performance"] = True
+        fields["base_model"] = _strings(form, "base_model")
+        fields["performance_bootstrap"] = _text(form, "performance_bootstrap") or 200
     return AnalysisRequest.model_validate(fields)
 
 
