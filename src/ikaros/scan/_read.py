@@ -25,7 +25,6 @@ decides what is an error.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +66,10 @@ _NA = [
     "nan",
     "null",
 ]
-#: Bytes of CSV per streamed block (larger blocks were no faster and held more memory).
+#: Bytes of CSV per block of Arrow's reader.
 _BLOCK = 1 << 22
+#: CSV columns (samples) copied before their Arrow buffers are released.
+_RELEASE_EVERY = 50
 #: Parquet columns read at a time.
 _COLUMNS = 64
 
@@ -94,17 +95,6 @@ def _check_unique(labels: list[str], axis_name: str, name: str) -> None:
         seen.add(label)
 
 
-def _data_rows(p: Path) -> int:
-    """Upper bound of the data rows of a text file: its lines after the header."""
-    lines = 0
-    last = b"\n"
-    with open(p, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines - 1 if last == b"\n" else lines
-
-
 def _csv_options(header: list[str], sep: str) -> tuple[Any, Any, Any]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -128,42 +118,35 @@ def _labels(column: Any) -> list[str]:
 def _csv_by_columns(
     p: Path, sep: str, header: list[str], match: SampleMatch
 ) -> tuple[NDArray[np.float64], list[str]]:
-    """Stream the rows (genes) of a genes x samples file into ``(patients, genes)``."""
+    """Read a genes x samples file into ``(patients, genes)``.
+
+    Arrow's multi-threaded reader parses the whole file; then each chosen sample (a column) is
+    copied into its patient's row and the copied columns are released, a few dozen at a time.
+    The rows of the result take memory only when written, so the peak stays near one copy of
+    the matrix (the streaming reader held ~140 MiB of read-ahead on 20,000 genes x 1,000
+    samples and was slower; benchmarks/bench_scan.py).
+    """
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    where = {label: k + 1 for k, label in enumerate(header[1:])}
-    cols = [where[s] for s in match.chosen.values()]
-    cap = _data_rows(p)
-    values = np.empty((len(cols), cap))
-    rows: list[str] = []
-    for batch in _batches(lambda: pacsv.open_csv(p, *_csv_options(header, sep))):
-        start, stop = len(rows), len(rows) + batch.num_rows
-        if stop > cap:
-            raise _Fallback
-        rows.extend(_labels(batch.column(0)))
-        for i, k in enumerate(cols):
-            values[i, start:stop] = _numbers(batch.column(k))
-    if len(rows) < cap:
-        values = np.ascontiguousarray(values[:, : len(rows)])
-    return values, rows
-
-
-def _batches(open_reader: Callable[[], Any]) -> Iterator[Any]:
-    """The record batches of a CSV reader; any parsing problem becomes :class:`_Fallback`."""
-    import pyarrow as pa
-
-    errors = (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError)
     try:
-        reader = open_reader()  # reads (and converts) the first block already
-    except errors:
+        table = pacsv.read_csv(p, *_csv_options(header, sep))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         raise _Fallback from None
-    while True:
-        try:
-            yield reader.read_next_batch()
-        except StopIteration:
-            return
-        except errors:
-            raise _Fallback from None
+    rows = _labels(table.column(0))
+    where = {label: k + 1 for k, label in enumerate(header[1:])}
+    table = table.select([where[s] for s in match.chosen.values()])  # cohort order
+    values = np.empty((table.num_columns, table.num_rows))
+    pool = pa.default_memory_pool()
+    done = 0
+    while table.num_columns:
+        step = min(_RELEASE_EVERY, table.num_columns)
+        for j in range(step):
+            values[done + j] = _numbers(table.column(j))
+        table = table.drop_columns(table.column_names[:step])
+        pool.release_unused()  # back to the system, not to Arrow's allocator cache
+        done += step
+    return values, rows
 
 
 def _read_csv(
