@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse, special
+from scipy import sparse
 
 from ikaros.errors import AnalysisError
 from ikaros.scan._layout import colsum, make_layout, running_sum
 from ikaros.scan._validate import WORK_BYTES, survival_data
+from ikaros.stats._dist import chi2_sf
 
 __all__ = ["LogrankScan", "logrank_scan"]
 
@@ -124,7 +125,7 @@ def logrank_scan(time: ArrayLike, event: ArrayLike, high: ArrayLike) -> LogrankS
         n_high[s:stop] = np.rint(colsum(hb)).astype(np.int64)
     empty = (n_high == 0) | (n_high == n)
     stat[empty] = np.nan
-    pval = special.chdtrc(1.0, stat)
+    pval = chi2_sf(stat, 1)
     return LogrankScan(
         statistic=stat,
         p=pval,

@@ -86,7 +86,6 @@ from typing import Final
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from ikaros.errors import AnalysisError
 from ikaros.scan._efron import fit_block, work_doubles
@@ -100,11 +99,12 @@ from ikaros.scan._validate import (
     survival_data,
     workers,
 )
+from ikaros.stats._dist import chi2_isf1, chi2_sf, norm_ppf, two_sided_p
 
 __all__ = ["CoxScan", "LogrankScan", "cox_scan", "logrank_scan"]
 
 #: Two-sided 95% normal quantile for the Wald intervals (``qnorm(0.975)``).
-_Z975: Final = float(-special.ndtri(0.025))
+_Z975: Final = -norm_ppf(0.025)
 
 NOTE_CONSTANT: Final = "not estimable: the gene is constant"
 NOTE_NO_INFO: Final = (
@@ -388,14 +388,14 @@ def cox_scan(
     loglik = out_f["loglik"]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         z = coef / se
-        p_wald = 2.0 * special.ndtr(-np.abs(z))
+        p_wald = two_sided_p(z)
         hr = np.exp(coef)
         lower = np.exp(coef - _Z975 * se)
         upper = np.exp(coef + _Z975 * se)
     loglik_null = np.full(G, ll_base)
     lr = 2.0 * (loglik - loglik_null)
     # rounding can leave a gene with no effect at lr = -1e-13: p = 1, as R's pchisq gives
-    lr_p = special.chdtrc(1.0, np.where(lr < 0, 0.0, lr))
+    lr_p = chi2_sf(np.where(lr < 0, 0.0, lr), 1)
 
     if firth_refit and monotone.any():
         from ikaros.stats.firth import fit_firth_cox  # circular at import time; ~1 s import
@@ -418,7 +418,7 @@ def cox_scan(
             z[j] = np.nan
             loglik[j] = ff.loglik
             lr_p[j] = term.p
-            lr[j] = float(special.chdtri(1, term.p)) if term.p > 0 else np.inf
+            lr[j] = chi2_isf1(term.p) if term.p > 0 else np.inf
             converged[j] = ff.converged
             method[j] = "firth"
             note[j] = NOTE_FIRTH

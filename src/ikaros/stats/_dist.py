@@ -38,7 +38,8 @@ def norm_sf(x: Any) -> Any:
     if np.ndim(x) == 0:
         return _norm_sf_scalar(float(x))
     arr = np.asarray(x, dtype=float)
-    return np.vectorize(_norm_sf_scalar, otypes=[float])(arr)
+    with np.errstate(invalid="ignore"):  # NaN in, NaN out: no warning
+        return np.vectorize(_norm_sf_scalar, otypes=[float])(arr)
 
 
 def two_sided_p(z: Any) -> Any:
@@ -85,7 +86,8 @@ def chi2_sf(x: Any, df: int) -> Any:
     if np.ndim(x) == 0:
         return _chi2_sf_scalar(float(x), k)
     arr = np.asarray(x, dtype=float)
-    return np.vectorize(lambda v: _chi2_sf_scalar(v, k), otypes=[float])(arr)
+    with np.errstate(invalid="ignore"):  # NaN in, NaN out: no warning
+        return np.vectorize(lambda v: _chi2_sf_scalar(v, k), otypes=[float])(arr)
 
 
 def chi2_isf1(p: float) -> float:
