@@ -415,3 +415,8 @@ def test_page_analysis_with_treatment_and_performance_equals_the_command_line(
     for table in ("interaction_b2m_mg_l_os", "treatment_effects_b2m_mg_l_os"):
         assert f'id="table-{table}"' in shown, table
     assert 'id="table-performance_b2m_mg_l_os"' in shown
+    params = shown.split('id="analysis-params"')[1].split("</dl>")[0]
+    assert "<dt>Treatment</dt><dd>protocol (reference TT3)</dd>" in params
+    assert "<dt>Performance</dt><dd>over age; 0 bootstrap replicates</dd>" in params
+    listed = client.get(f"/cohorts/{c['id']}").text.split('id="analysis-list"')[1]
+    assert "treatment protocol (reference TT3); performance" in listed
