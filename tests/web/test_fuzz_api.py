@@ -225,6 +225,12 @@ def api_schema(served: Served) -> Any:
                 "covariates": st.just([]),
                 "references": st.just({}),
                 "xlim": st.none(),
+                # random names are never the cohort's: no treatment, no base model; no
+                # performance analysis (its bootstrap would make every example slow)
+                "treatment": st.none(),
+                "treatment_reference": st.none(),
+                "base_model": st.just([]),
+                "performance": st.just(False),
             },
             optional={
                 "endpoints": st.lists(endpoints, min_size=1, max_size=1),
