@@ -116,3 +116,23 @@ def test_log2_of_non_positive_marker_names_row_and_column() -> None:
 def test_invalid_options_are_rejected(opts: dict, pattern: str) -> None:
     with pytest.raises(InputError, match=pattern):
         StudyOptions(("IKZF1",), ("pfs",), **opts)
+
+
+def test_columns_read_for_the_options() -> None:
+    """The cohort is read with the treatment among the groups and the base model among the
+    covariates, each once (the command line and the web both read it so)."""
+    options = StudyOptions(
+        markers=("IKZF1",),
+        endpoints=("pfs",),
+        groups=("iss", "sex"),
+        covariates=("age",),
+        treatment="sex",
+        performance=True,
+        base_model=("age", "iss"),
+    )
+    assert options.load_groups == ("iss", "sex")
+    assert options.load_covariates == ("age", "iss")
+    plain = StudyOptions(markers=("IKZF1",), endpoints=("pfs",))
+    assert (plain.load_groups, plain.load_covariates) == ((), ())
+    arm = StudyOptions(markers=("IKZF1",), endpoints=("pfs",), treatment="arm")
+    assert arm.load_groups == ("arm",)

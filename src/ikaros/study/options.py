@@ -206,6 +206,16 @@ class StudyOptions:
             )
 
     @property
+    def load_groups(self) -> tuple[str, ...]:
+        """Grouping variables the cohort must be read with: the groups and the treatment."""
+        return tuple(dict.fromkeys((*self.groups, *([self.treatment] if self.treatment else []))))
+
+    @property
+    def load_covariates(self) -> tuple[str, ...]:
+        """Covariates the cohort must be read with: the models' and the base model's."""
+        return tuple(dict.fromkeys((*self.covariates, *self.base_model)))
+
+    @property
     def cut_kind(self) -> str:
         """The primary cut: a rule of :data:`ikaros.groups.CUT_KINDS` (optimal -> quartile)."""
         kind, _ = parse_cut(self.cut)

@@ -190,12 +190,13 @@ def load_for(
     """The cohort as the analysis reads it: its markers, groups and covariates validated."""
     from ikaros.web.ingest import load_stored
 
+    options = study_options(params)
     return load_stored(
         path,
         name,
         mapping,
-        tuple(params.get("markers", ())),
-        tuple(dict.fromkeys((*params.get("groups", ()), *filter(None, [params.get("treatment")])))),
-        tuple(dict.fromkeys((*params.get("covariates", ()), *params.get("base_model", ())))),
+        options.markers,
+        options.load_groups,
+        options.load_covariates,
         expression,
     )
