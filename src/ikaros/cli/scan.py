@@ -59,7 +59,7 @@ def scan(
     ] = True,
     minprop: Annotated[float, typer.Option(help="Lowest quantile for a cutpoint.")] = 0.1,
     maxprop: Annotated[float, typer.Option(help="Highest quantile for a cutpoint.")] = 0.9,
-    block_size: Annotated[int, typer.Option(help="Genes per block.")] = 2000,
+    block_size: Annotated[int, typer.Option(help="Genes per block.")] = 1000,
     scheduler: Annotated[
         str | None,
         typer.Option(
