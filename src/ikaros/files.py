@@ -246,12 +246,9 @@ def read_table(
                 fast.columns = _check_header(fast.columns, name)
                 if fast.shape[1] > limits.max_columns:
                     fast = None
-            if fast is not None:
-                keep = fast.notna().any(axis=1)
-                if len(fast) and keep.any():
-                    fast = fast.loc[keep]
-                    fast.attrs["missing_tokens"] = missing
-                    return fast
+            if fast is not None and len(fast):  # (rows of missing cells already dropped)
+                fast.attrs["missing_tokens"] = missing
+                return fast
             header, rows, numbers = read_delimited(
                 text, _TEXT_FORMATS[ext], what, name, max_rows=limits.max_rows
             )

@@ -5,26 +5,29 @@ without a traceback and exit with status 2; outputs are staged and land only whe
 Set ``IKAROS_DEBUG=1`` to see tracebacks of unexpected errors.
 
 Command modules import from here (and from the ``_*_io`` helpers), never from each other. Only
-typer and rich are imported at module level, so that ``ikaros --help`` starts fast.
+typer is imported at module level, so that ``ikaros --help`` starts fast; rich (about 40 ms)
+when something is printed, so that a quiet command that has nothing to say never loads it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from ikaros.errors import IkarosError, InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
 
 __all__ = [
     "Command",
@@ -47,10 +50,39 @@ __all__ = [
     "out_console",
     "parse_map",
     "parse_tokens",
+    "progress",
     "progress_step",
 ]
 
-err = Console(stderr=True, highlight=False)
+
+class _Stderr:
+    """rich's console on stderr, made when first used (``err.print(...)``, ``err.get()``)."""
+
+    def __init__(self) -> None:
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        """The console itself (for a progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+err = _Stderr()
+
+
+def escape(text: str) -> str:
+    """``text`` with rich's markup characters escaped (user data may hold square brackets)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 MapOption = Annotated[
@@ -220,8 +252,23 @@ def fmt_pct(s: float | None) -> str:
 
 def out_console() -> Console:
     """Console for results: at least 120 columns wide, also when piped to a file."""
+    from rich.console import Console
+
     probe = Console(highlight=False)
     return Console(width=max(probe.width, 120), highlight=False) if not probe.is_terminal else probe
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int, quiet: bool) -> Iterator[Callable[[str], None] | None]:
+    """A transient progress bar on stderr, as a ``progress(label)`` callback (``None`` when
+    ``quiet``: then rich is not even imported)."""
+    if quiet:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err.get(), transient=True) as bar:
+        yield progress_step(bar, bar.add_task(label, total=total))
 
 
 def progress_step(bar: Any, task: Any) -> Callable[[str], None]:

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-from rich.table import Table
+from ikaros.cli._common import command_line, escape, fmt_p, fmt_pct, out_console, progress
 
-from ikaros.cli._common import command_line, err, fmt_p, fmt_pct, out_console, progress_step
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.table import Table
 
 __all__ = [
     "REPORT_OUTPUTS",
@@ -48,6 +48,8 @@ def _groups_cell(groups: Any) -> str:
 
 def summary_table(results: Any) -> Table:
     """The console summary of the marker analyses: one row per marker x endpoint."""
+    from rich.table import Table
+
     lm = results.options.landmark
     table = Table(title=f"Markers: survival at {lm:g} months by group, log-rank, Cox")
     heads = (
@@ -93,6 +95,8 @@ def summary_table(results: Any) -> Table:
 
 def grouping_table(results: Any) -> Table:
     """One row per level of every --group variable and endpoint."""
+    from rich.table import Table
+
     lm = results.options.landmark
     table = Table(title=f"Groups: survival at {lm:g} months, median, HR vs reference")
     for col in (
@@ -146,6 +150,8 @@ def grouping_table(results: Any) -> Table:
 
 def competing_table(results: Any) -> Table:
     """Cumulative incidence at the landmark, Gray's test, Fine-Gray vs cause-specific HR."""
+    from rich.table import Table
+
     lm = results.options.landmark
     table = Table(title=f"Competing risks: cumulative incidence at {lm:g} months")
     for col in (
@@ -189,14 +195,11 @@ def print_summaries(console: Any, results: Any) -> None:
 def _build_report_into(
     results: Any, directory: Path, *, quiet: bool, counts: bool, pdf: bool
 ) -> None:
-    from rich.progress import Progress
-
     from ikaros.report.build import build_report, plan_figures
 
     total = len(plan_figures(results)) + 1 + int(pdf)
-    with Progress(console=err, disable=quiet, transient=True) as bar:
-        task = bar.add_task("report", total=total)
-        build_report(results, directory, counts=counts, pdf=pdf, progress=progress_step(bar, task))
+    with progress("report", total, quiet) as step:
+        build_report(results, directory, counts=counts, pdf=pdf, progress=step)
 
 
 def run_and_write(
@@ -211,17 +214,12 @@ def run_and_write(
     pdf: bool = True,
 ) -> Any:
     """Analyse, then write results.json (and the report) in one staged, all-or-nothing step."""
-    from rich.progress import Progress
-
     from ikaros.files import staged_output
     from ikaros.results import to_json
     from ikaros.study import plan_size, run_study
 
-    with Progress(console=err, disable=quiet, transient=True) as bar:
-        task = bar.add_task("analysing", total=plan_size(options))
-        results = run_study(
-            cohort, options, progress=progress_step(bar, task), command=command_line()
-        )
+    with progress("analysing", plan_size(options), quiet) as step:
+        results = run_study(cohort, options, progress=step, command=command_line())
     with staged_output(out) as stage:
         for name, text in extra.items():
             stage.write_text(name, text)

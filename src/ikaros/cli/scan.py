@@ -113,7 +113,7 @@ def scan(
     # beside the scan, one helper thread hashes the input files (hashlib releases the GIL)
     helper = ThreadPoolExecutor(max_workers=1)
     hashes = [helper.submit(sha256_file, path) for path in (clinical, expression)]
-    with Progress(console=err, disable=quiet, transient=True) as bar:
+    with Progress(console=err.get(), disable=quiet, transient=True) as bar:
         task = bar.add_task("scanning genes", total=len(matrix.genes))
         result = run_scan(
             cohort, matrix, options, progress=lambda done, total: bar.update(task, completed=done)
