@@ -2,9 +2,11 @@
 
 One module per command (:mod:`ikaros.cli.analyze`, :mod:`ikaros.cli.scan`, ...); what they
 share (error guard, consoles, option types) lives in :mod:`ikaros.cli._common`, and commands
-never import each other. Command modules import only typer and rich at module level; the
-numerical, plotting and web libraries are imported inside the commands, so ``ikaros --help``
-and ``ikaros --version`` start fast and bad input is answered at once.
+never import each other. Command modules import only typer and rich at module level (the
+shared helpers and the study commands load rich only when they print); the numerical,
+plotting and web libraries are imported inside the commands, so ``ikaros --help`` and
+``ikaros --version`` start fast and bad input is answered at once. The console script builds
+only the command it runs (:func:`build_app`).
 
 Errors that ikaros raises on purpose print one message without a traceback and exit with
 status 2 (see :func:`ikaros.cli._common.guard`).
