@@ -202,13 +202,14 @@ def read_delimited_fast(
     for i in range(len(header)):
         col = pc.utf8_trim_whitespace(table.column(i))
         col = pc.if_else(pc.is_in(col, value_set=tokens), pa.scalar(None, pa.string()), col)
-        empty = col.is_null() if empty is None else pc.and_(empty, col.is_null())
+        nulls = col.is_null()
+        empty = nulls if empty is None else pc.and_(empty, nulls)
         # object cells: str (one object per distinct text: pandas' conversion shares them,
         # a million rows of "0" and "PR" take no memory each), None where missing (set here,
         # whatever pandas' string option: no NaN to replace afterwards)
         cells = col.to_pandas(types_mapper=None).to_numpy(dtype=object)
         if col.null_count:
-            cells[col.is_null().to_numpy(zero_copy_only=False)] = None
+            cells[nulls.to_numpy(zero_copy_only=False)] = None
         columns[i] = cells
     frame = pd.DataFrame(columns, dtype=object)
     frame.columns = pd.Index(header, dtype=object)

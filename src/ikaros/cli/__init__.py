@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib
 import os
 import signal
@@ -97,15 +98,17 @@ def build_app(only: str | None = None) -> typer.Typer:
 
 
 _NAMES = frozenset(name for name, _, _ in COMMANDS + GROUPS)
-_FULL: list[typer.Typer] = []
+
+
+@functools.cache
+def _full_app() -> typer.Typer:
+    return build_app()
 
 
 def __getattr__(name: str) -> typer.Typer:
     """``app``: the whole application, built on first use (tests, documentation)."""
     if name == "app":
-        if not _FULL:
-            _FULL.append(build_app())
-        return _FULL[0]
+        return _full_app()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -67,7 +67,9 @@ def _number_list(values: list[Any]) -> str:
     A survival curve repeats its estimate and limits on every censoring-only row (about 40% of
     the values of a results file); formatting a float (shortest round trip) is what takes the
     time, so a value equal to the one before, of the same type and not zero (-0.0 == 0.0), is
-    written as the text made for it: the file is 1.6 times faster to write, byte for byte the same.
+    written as the text made for it: such lists are formatted 1.6 times faster than by the C
+    encoder (0.30 -> 0.19 s for 10,000 patients x 4 markers x 2 endpoints; the whole file 0.44 ->
+    0.36 s), byte for byte the same.
     """
     parts: list[str] = []
     previous: Any = None
@@ -85,8 +87,8 @@ def _number_list(values: list[Any]) -> str:
 
 
 def _emit(value: Any, indent: str, out: list[str]) -> None:
-    """Indented JSON whose lists of numbers stay on one line (and go through the C encoder:
-    a results file with 100,000-patient curves is written in a fraction of a second)."""
+    """Indented JSON whose lists of numbers stay on one line (written by :func:`_number_list`
+    or the C encoder: a results file with 100,000-patient curves takes a fraction of a second)."""
     if isinstance(value, dict):
         if not value:
             out.append("{}")
