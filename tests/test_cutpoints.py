@@ -3,7 +3,9 @@ simulation (the honesty check: the search over cuts must be paid for in the p-va
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,6 +24,7 @@ from ikaros.cutpoints import (
     p_lausen94,
     standardized_statistics,
 )
+from ikaros.cutpoints._engine import candidate_bounds, logrank_scores_rows, scan_rows
 from ikaros.errors import AnalysisError
 from tests.conftest import (
     REFERENCE,
@@ -434,3 +437,75 @@ def test_reference_script_reproduces_golden(tmp_path: Path) -> None:
     assert json.loads((target / "golden.json").read_text()) == GOLDEN
     for csv in INPUTS.glob("*.csv"):
         assert (target / "inputs" / csv.name).read_bytes() == csv.read_bytes(), csv.name
+
+
+def _scan_row_by_definition(xs: np.ndarray, a: np.ndarray, lo: int, hi: int) -> tuple:
+    """One sorted row by the textbook formulas, a Python loop over the sizes of the low group:
+    (index, |Z| max, number of cuts, sum t, sum t^3)."""
+    n = xs.size
+    c = a - a.mean()
+    ss = float(c @ c)
+    cuts = [m for m in range(max(lo, 1), min(hi, n - 1) + 1) if xs[m - 1] < xs[m] and ss > 0]
+    best, index = -np.inf, -1
+    for m in cuts:
+        z = abs(c[:m].sum()) / np.sqrt(m * (n - m) / (n * (n - 1.0)) * ss)
+        if z > best:
+            best, index = z, m - 1
+    t = [
+        np.sqrt(max(0.0, 1 - m1 * (n - m2) / ((n - m1) * m2)))
+        for m1, m2 in itertools.pairwise(cuts)
+    ]
+    return index, best, len(cuts), float(np.sum(t)), float(np.sum(np.power(t, 3)))
+
+
+@pytest.mark.parametrize("n", [7, 40, 301])
+def test_scan_rows_equals_the_definition(n: int) -> None:
+    """The vectorised scan (only the admissible sizes touched, Lau94 sums shared by rows
+    without ties) against a loop over cuts: rows with and without ties, a constant row, scores
+    without information, and narrow and wide admissible ranges."""
+    rng = np.random.default_rng(n)
+    g = 60
+    x = rng.normal(size=(g, n))
+    x[::3] = np.round(x[::3], 1)  # ties inside the range
+    x[5] = 1.0  # constant: no cut
+    x[6, : n // 2] = 0.0  # one long tie
+    t = rng.exponential(10, n)
+    e = rng.binomial(1, 0.6, n).astype(float)
+    scores = np.tile(logrank_scores_rows(t[None, :], e[None, :])[0], (g, 1))
+    scores[7] = 0.5  # no information: every score equal
+    order = np.argsort(x, axis=1, kind="stable")
+    xs = np.take_along_axis(x, order, axis=1)
+    a = np.take_along_axis(scores, order, axis=1)
+    for minprop, maxprop in ((0.1, 0.9), (0.3, 0.4), (0.01, 0.99)):
+        lo, hi = candidate_bounds(n, minprop, maxprop)
+        res = scan_rows(xs, a, lo, hi)
+        for r in range(g):
+            index, best, n_cuts, sum_t, sum_t3 = _scan_row_by_definition(xs[r], a[r], lo, hi)
+            assert res.n_cuts[r] == n_cuts
+            if n_cuts == 0:
+                assert res.index[r] == -1 and np.isnan(res.statistic[r])
+                continue
+            assert res.index[r] == index
+            assert res.statistic[r] == pytest.approx(best, rel=1e-12)
+            assert res.cutpoint[r] == xs[r, index]
+            # Lausen, Sauerbrei & Schumacher (1994): 2 (1 - Phi(b)) + phi-terms of the t_i
+            b = best
+            p94 = math.erfc(b / math.sqrt(2.0)) + math.exp(-0.5 * b * b) / math.pi * (
+                sum_t - (0.25 * b * b - 1.0) * sum_t3 / 6.0
+            )
+            assert res.p_lau94_raw[r] == pytest.approx(p94, rel=1e-10)
+
+
+def test_scan_quantiles_from_the_same_sort_equal_numpy() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(97, 40))
+    X[:, :10] = np.round(X[:, :10], 1)
+    X[5, 3] = np.nan  # a column with a missing value: its quantiles are NaN
+    t, e = rng.exponential(10, 97), rng.binomial(1, 0.6, 97)
+    out = maxstat_scan(t, e, X, quantiles=(0.25, 0.5, 0.9))
+    ok = ~np.isnan(X).any(axis=0)
+    np.testing.assert_array_equal(
+        out["quantile"][:, ok], np.quantile(X[:, ok], (0.25, 0.5, 0.9), axis=0)
+    )
+    assert np.isnan(out["quantile"][:, ~ok]).all()
+    assert "quantile" not in maxstat_scan(t, e, X)

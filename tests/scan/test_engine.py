@@ -365,6 +365,11 @@ def test_block_size_and_threads_do_not_change_results(adjusted: bool) -> None:
         )
         a, b = got.to_frame(), ref.to_frame()
         pd.testing.assert_frame_equal(a, b, check_exact=True)  # bitwise, NaN == NaN
+    # blocks sized by a working-memory budget (as run_scan's threads size them), the working
+    # arrays of a thread reused from block to block
+    for work_bytes in (1, 200_000, 2**25):
+        got = cox_scan(d["time"], d["event"], d[genes], covariates=cov, work_bytes=work_bytes)
+        pd.testing.assert_frame_equal(got.to_frame(), ref.to_frame(), check_exact=True)
 
 
 def test_peak_memory_under_three_times_the_matrix() -> None:

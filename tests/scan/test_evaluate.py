@@ -94,6 +94,26 @@ def test_block_path_equals_the_definition(ties: str) -> None:
         np.testing.assert_allclose(got.info[g], info, rtol=1e-10)
 
 
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_start_at_zero_equals_the_general_path(ties: str) -> None:
+    """At beta = 0 (where every gene's fit starts) the products are taken as 1, z and z z
+    without exp: the same doubles as the general path, which a coefficient of 1e-300 takes
+    (exp(1e-300 z) is exactly 1)."""
+    time, event, x, _ = _data(11)
+    lay = make_layout(time, event == 1, ties)
+    z = np.ascontiguousarray(np.column_stack([x[:, 0], x[:, 1] ** 2, x[:, 2]])[lay.order])
+    death_sums = z[lay.death_rows].sum(axis=0)[:, None]
+    args = (z, [], z.max(axis=0), z.min(axis=0), death_sums)
+    zero = _evaluate(*args, np.zeros((3, 1)), lay, _Work(lay, 3, 1))
+    tiny = _evaluate(*args, np.full((3, 1), 1e-300), lay, _Work(lay, 3, 1))
+    np.testing.assert_array_equal(zero.score, tiny.score)
+    np.testing.assert_array_equal(zero.info, tiny.info)
+    np.testing.assert_allclose(zero.loglik, tiny.loglik, rtol=1e-15)  # beta x differs by ~1e-300
+    loglik, _, _ = _definition(time, event, z[np.argsort(lay.order)][:, :1], np.zeros(1),
+                               np.zeros(len(time)), ties)  # fmt: skip
+    assert zero.loglik[0] == pytest.approx(loglik, rel=1e-12)
+
+
 def test_a_time_where_everybody_at_risk_dies() -> None:
     """The last risk set dies entirely: Efron's last denominator is S0 / d (no cancellation)."""
     time = np.array([1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0])

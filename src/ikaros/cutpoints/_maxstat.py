@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +23,7 @@ from ikaros.cutpoints._engine import (
     lausen94_tail,
     logrank_scores_rows,
     scan_rows,
+    sorted_quantiles,
 )
 from ikaros.cutpoints._resample import bootstrap_cuts, permutation_p
 from ikaros.errors import AnalysisError
@@ -381,6 +383,7 @@ def maxstat_scan(
     *,
     minprop: float = 0.1,
     maxprop: float = 0.9,
+    quantiles: Sequence[float] = (),
 ) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
     """Maximally selected log-rank cutpoints of many markers (e.g. every gene), vectorised.
 
@@ -397,6 +400,11 @@ def maxstat_scan(
         analysed on its complete cases.
     minprop, maxprop
         As for :func:`maxstat_cutpoint`.
+    quantiles
+        Probabilities of type-7 quantiles (R ``quantile``'s default, the same numbers as
+        ``numpy.quantile(X, quantiles, axis=0)``) to take from the same sort of each marker,
+        returned as ``quantile``, ``(len(quantiles), n_markers)``; a marker with missing values
+        gets NaN there. A genome-wide scan needs both and sorts each gene once.
 
     Returns
     -------
@@ -438,6 +446,7 @@ def maxstat_scan(
     p94 = np.full(n_markers, np.nan)
     n_low = np.zeros(n_markers, dtype=np.int64)
     n_cuts = np.zeros(n_markers, dtype=np.int64)
+    quant = np.full((len(quantiles), n_markers), np.nan)
     scores = logrank_scores_rows(t[None, :], e[None, :])[0]
     lo, hi = candidate_bounds(n, minprop, maxprop)
     complete = ~np.isnan(xm).any(axis=0)
@@ -447,7 +456,10 @@ def maxstat_scan(
         cols = full_cols[start : start + block]
         xb = np.ascontiguousarray(xm[:, cols].T)
         order = np.argsort(xb, axis=1)
-        res = scan_rows(np.take_along_axis(xb, order, axis=1), scores[order], lo, hi)
+        xs = np.take_along_axis(xb, order, axis=1)
+        if len(quantiles):
+            quant[:, cols] = sorted_quantiles(xs, quantiles)
+        res = scan_rows(xs, scores[order], lo, hi)
         cut[cols], stat[cols], n_cuts[cols] = res.cutpoint, res.statistic, res.n_cuts
         p94[cols] = np.minimum(1.0, res.p_lau94_raw)
         n_low[cols] = res.index + 1
@@ -463,7 +475,7 @@ def maxstat_scan(
         cut[j], stat[j], n_cuts[j] = res.cutpoint[0], res.statistic[0], res.n_cuts[0]
         p94[j] = min(1.0, res.p_lau94_raw[0])
         n_low[j] = res.index[0] + 1
-    return {
+    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {
         "cutpoint": cut,
         "statistic": stat,
         "p_lau94": p94,
@@ -471,6 +483,9 @@ def maxstat_scan(
         "n_low": n_low,
         "n_cuts": n_cuts,
     }
+    if len(quantiles):
+        out["quantile"] = quant
+    return out
 
 
 def optimal_grouping(x: ArrayLike, cut: Cutpoint) -> Grouping:

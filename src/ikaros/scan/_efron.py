@@ -36,11 +36,15 @@ from ikaros.scan._evaluate import (
 )
 from ikaros.scan._layout import Layout, colsum
 
+#: Working arrays of a block, to pass to :func:`fit_block` for reuse.
+Work = _Work
+
 __all__ = [
     "FLAT_SE_RATIO",
     "PROBE_FAR",
     "BlockFit",
     "GroupMoments",
+    "Work",
     "fit_block",
     "group_moments",
     "work_doubles",
@@ -148,6 +152,7 @@ def fit_block(
     *,
     max_iter: int,
     tol: float,
+    work: _Work | None = None,
 ) -> BlockFit:
     """Newton-Raphson with step halving, iterated to convergence for every column at once.
 
@@ -167,6 +172,9 @@ def fit_block(
     tol
         A column has converged when every component of the Newton step is at most
         ``tol * (1 + |beta|)`` (standardised scale).
+    work
+        Working arrays for at least ``G`` columns (:class:`~ikaros.scan._evaluate._Work`),
+        reused from block to block by the caller; new ones by default.
 
     Notes
     -----
@@ -186,7 +194,8 @@ def fit_block(
     estimate moves far along its direction of travel.
     """
     G, p = beta0.shape
-    work = _Work(lay, G, p)
+    if work is None:
+        work = _Work(lay, G, p)
     z_max = z.max(axis=0) if z is not None else None
     z_min = z.min(axis=0) if z is not None else None
     dsum_cov = [float(c[lay.death_rows].sum()) for c in cov]

@@ -225,10 +225,18 @@ def _evaluate(
     G, p = beta.shape
     q, _ = _n_products(p)
     pairs = _pairs(p)
-    n, D, m = lay.n, lay.events, lay.m
+    n, D = lay.n, lay.events
     feats: list[NDArray[np.float64]] = ([] if z is None else [z]) + list(cov)
     P = _Work.view(work.products, n, q * G).reshape(n, q, G)
     w = P[:, 0, :]
+
+    if p == 1 and z is not None and not beta.any() and lay.row_stratum is None:
+        # beta = 0, where every fit starts: w = exp(0 - 0) = 1 and the products are z and z z,
+        # the same doubles as the general path gives, without its exp and two products
+        w.fill(1.0)
+        np.copyto(P[:, 1, :], z)
+        np.multiply(z, z, out=P[:, 2, :])
+        return _sums(P, beta, death_sums, np.zeros(G), np.zeros(G), lay, work)
 
     # eta, shifted by its per-gene maximum, then w = exp(eta) <= 1
     np.multiply(feats[0], beta[:, 0], out=w)
@@ -258,7 +266,23 @@ def _evaluate(
         np.multiply(w, feats[a], out=P[:, 1 + a, :])
     for k, (a, b) in enumerate(pairs):
         np.multiply(P[:, 1 + a, :], feats[b], out=P[:, 1 + p + k, :])
+    return _sums(P, beta, death_sums, shift_total, spread, lay, work)
 
+
+def _sums(
+    P: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    death_sums: NDArray[np.float64],
+    shift_total: NDArray[np.float64],
+    spread: NDArray[np.float64],
+    lay: Layout,
+    work: _Work,
+) -> _Eval:
+    """:func:`_evaluate` from the weighted products ``P`` ``(n, q, G)`` on."""
+    n, q, G = P.shape
+    p = beta.shape[1]
+    m = lay.m
+    pairs = _pairs(p)
     # risk-set sums S_j (running sum over event times) and death sums A_j of every product
     seg = np.asarray(lay.sums @ P.reshape(n, q * G))  # (m + mt, qG)
     S = seg[:m]

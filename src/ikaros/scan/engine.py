@@ -78,6 +78,7 @@ consideration. Cancer Chemother Rep 1966;50:163-170 (log-rank test).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -88,7 +89,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ikaros.errors import AnalysisError
-from ikaros.scan._efron import fit_block, work_doubles
+from ikaros.scan._efron import Work, fit_block, work_doubles
 from ikaros.scan._layout import Layout, colsum, make_layout, null_loglik, separated
 from ikaros.scan._logrank import LogrankScan, logrank_scan
 from ikaros.scan._validate import (
@@ -200,7 +201,13 @@ class CoxScan:
 
 
 def _block_size(
-    lay: Layout, n_genes: int, p: int, matrix_bytes: int, requested: int | None, workers: int
+    lay: Layout,
+    n_genes: int,
+    p: int,
+    matrix_bytes: int,
+    requested: int | None,
+    workers: int,
+    work_bytes: int | None = None,
 ) -> int:
     """Genes per block: the block's working arrays within the budget (shared by workers)."""
     if requested is not None:
@@ -209,7 +216,9 @@ def _block_size(
         return int(requested)
     # the sorted, standardised block, a temporary and a compacted copy, plus the workspace
     per_gene = 8 * (3 * lay.n + work_doubles(lay, p))
-    budget = min(WORK_BYTES, max(matrix_bytes, 2**20)) // workers
+    if work_bytes is None:
+        work_bytes = min(WORK_BYTES, max(matrix_bytes, 2**20))
+    budget = work_bytes // workers
     return int(max(16, min(n_genes, budget // per_gene)))
 
 
@@ -257,6 +266,7 @@ def cox_scan(
     firth_refit: bool = True,
     progress: ProgressFn | None = None,
     threads: int | None = None,
+    work_bytes: int | None = None,
 ) -> CoxScan:
     """Fit ``Surv(time, event) ~ gene [+ covariates]`` for every column of ``X``.
 
@@ -291,6 +301,11 @@ def cox_scan(
     threads
         Blocks processed side by side (default: 2, or 1 on a single core). The working-memory
         budget is shared between them; results do not depend on it.
+    work_bytes
+        Working-memory budget of the blocks, shared by the threads (default: ~32 MB and at
+        most the size of ``X``). :func:`ikaros.scan.run.run_scan`, which hands each thread a
+        slice of a larger matrix, passes its share of the 32 MB: blocks of ~180 genes instead
+        of ~90 on 1,000 patients, ~10% faster.
 
     Returns
     -------
@@ -314,7 +329,7 @@ def cox_scan(
     p = 1 + k
     n_workers = workers(threads)
     lay = make_layout(t, e, ties)
-    bs = _block_size(lay, G, p, Xa.nbytes, block_size, n_workers)
+    bs = _block_size(lay, G, p, Xa.nbytes, block_size, n_workers, work_bytes)
     check_finite(Xa, names, bs)
 
     cs: list[NDArray[np.float64]] = []
@@ -332,8 +347,15 @@ def cox_scan(
     method = np.full(G, "cox", dtype="<U5")
     note = np.full(G, "", dtype=object)
 
+    # each thread's working arrays serve all its blocks: fresh ones per block cost page faults
+    # (first touch) that took ~10% of the scan
+    works: dict[int, Work] = {}
+
     def run(s: int) -> int:
         stop = min(s + bs, G)
+        work = works.get(threading.get_ident())
+        if work is None:
+            work = works[threading.get_ident()] = Work(lay, min(bs, G), p)
         xb = np.take(Xa[:, s:stop], lay.order, axis=0)  # sorted copy of the block only
         const = np.ptp(xb, axis=0) == 0
         zb, _, sd = _standardise(xb)
@@ -342,7 +364,7 @@ def cox_scan(
             zl = zb if live.size == zb.shape[1] else zb[:, live]
             beta0 = np.zeros((live.size, p))
             beta0[:, 1:] = beta_cov
-            fit = fit_block(zl, cs, beta0, lay, max_iter=max_iter, tol=tol)
+            fit = fit_block(zl, cs, beta0, lay, max_iter=max_iter, tol=tol, work=work)
             idx = s + live
             scale = sd[live]
             out_f["coef"][idx] = fit.beta[:, 0] / scale

@@ -22,11 +22,24 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["chi2_isf1", "chi2_sf", "norm_ppf", "norm_sf", "two_sided_p"]
 
 _STD = NormalDist()
 _SQRT2 = math.sqrt(2.0)
+
+
+def _erfc(arr: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``math.erfc`` of every element (NaN stays NaN), as an array of the same shape.
+
+    ``map`` over Python floats costs ~0.05 us per element; ``numpy.vectorize`` of the scalar
+    tail functions cost ~1 us, which was 0.2 s of every genome-wide scan (nine p-value columns
+    of 20,000 genes). The numbers are those of the scalar functions: the same IEEE operations
+    (division, square root) before the same ``math.erfc``.
+    """
+    flat = np.fromiter(map(math.erfc, arr.ravel().tolist()), dtype=float, count=arr.size)
+    return flat.reshape(arr.shape)
 
 
 def _norm_sf_scalar(x: float) -> float:
@@ -37,9 +50,7 @@ def norm_sf(x: Any) -> Any:
     """Upper tail 1 - Phi(x) of the standard normal (scalar or array)."""
     if np.ndim(x) == 0:
         return _norm_sf_scalar(float(x))
-    arr = np.asarray(x, dtype=float)
-    with np.errstate(invalid="ignore"):  # NaN in, NaN out: no warning
-        return np.vectorize(_norm_sf_scalar, otypes=[float])(arr)
+    return 0.5 * _erfc(np.asarray(x, dtype=float) / _SQRT2)
 
 
 def two_sided_p(z: Any) -> Any:
@@ -86,6 +97,10 @@ def chi2_sf(x: Any, df: int) -> Any:
     if np.ndim(x) == 0:
         return _chi2_sf_scalar(float(x), k)
     arr = np.asarray(x, dtype=float)
+    if k == 1:  # erfc(sqrt(x / 2)); 1 at x <= 0, as the scalar function
+        with np.errstate(invalid="ignore"):
+            p = _erfc(np.sqrt(np.where(arr > 0.0, arr, 0.0) / 2.0))
+        return np.where(np.isnan(arr), np.nan, p)
     with np.errstate(invalid="ignore"):  # NaN in, NaN out: no warning
         return np.vectorize(lambda v: _chi2_sf_scalar(v, k), otypes=[float])(arr)
 
