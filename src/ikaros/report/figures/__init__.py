@@ -48,21 +48,31 @@ ticks), ``_km_legend`` (legend block and its placement), ``grouping``, ``competi
 
 from __future__ import annotations
 
-from ikaros.report.figures._common import Colors as Colors
-from ikaros.report.figures._common import group_colors, save_figure
-from ikaros.report.figures.cif import CIFLike, cif_figure
-from ikaros.report.figures.competing import competing_figure
-from ikaros.report.figures.forest import forest_figure
-from ikaros.report.figures.grouping import grouping_figure
-from ikaros.report.figures.km import KM_WIDTH, draw_at_risk, draw_km, km_figure, km_groups_figure
-from ikaros.report.figures.km_data import cumulative_counts, numbers_at_risk, time_ticks
-from ikaros.report.figures.markers import JITTER_SEED as JITTER_SEED
-from ikaros.report.figures.markers import marker_figure
-from ikaros.report.figures.oncoprint import oncoprint_figure
-from ikaros.report.figures.paper import paper_figure
-from ikaros.report.figures.swimmer import swimmer_figure
-from ikaros.report.figures.volcano import volcano_figure
-from ikaros.report.style import PALETTE
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ikaros.report.figures._common import Colors as Colors
+    from ikaros.report.figures._common import group_colors, save_figure
+    from ikaros.report.figures.cif import CIFLike, cif_figure
+    from ikaros.report.figures.competing import competing_figure
+    from ikaros.report.figures.forest import forest_figure
+    from ikaros.report.figures.grouping import grouping_figure
+    from ikaros.report.figures.km import (
+        KM_WIDTH,
+        draw_at_risk,
+        draw_km,
+        km_figure,
+        km_groups_figure,
+    )
+    from ikaros.report.figures.km_data import cumulative_counts, numbers_at_risk, time_ticks
+    from ikaros.report.figures.markers import JITTER_SEED as JITTER_SEED
+    from ikaros.report.figures.markers import marker_figure
+    from ikaros.report.figures.oncoprint import oncoprint_figure
+    from ikaros.report.figures.paper import paper_figure
+    from ikaros.report.figures.swimmer import swimmer_figure
+    from ikaros.report.figures.volcano import volcano_figure
+    from ikaros.report.style import PALETTE
 
 __all__ = [
     "KM_WIDTH",
@@ -87,3 +97,44 @@ __all__ = [
     "time_ticks",
     "volcano_figure",
 ]
+
+# Each name is imported from its module on first use (PEP 562): a command that draws one
+# figure (``ikaros scan``'s volcano plot) does not import every figure module, nor pandas.
+_WHERE = {
+    "Colors": "_common",
+    "group_colors": "_common",
+    "save_figure": "_common",
+    "CIFLike": "cif",
+    "cif_figure": "cif",
+    "competing_figure": "competing",
+    "forest_figure": "forest",
+    "grouping_figure": "grouping",
+    "KM_WIDTH": "km",
+    "draw_at_risk": "km",
+    "draw_km": "km",
+    "km_figure": "km",
+    "km_groups_figure": "km",
+    "cumulative_counts": "km_data",
+    "numbers_at_risk": "km_data",
+    "time_ticks": "km_data",
+    "JITTER_SEED": "markers",
+    "marker_figure": "markers",
+    "oncoprint_figure": "oncoprint",
+    "paper_figure": "paper",
+    "swimmer_figure": "swimmer",
+    "volcano_figure": "volcano",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PALETTE":
+        return importlib.import_module("ikaros.report.style").PALETTE
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -3,8 +3,10 @@ highlighted and the strongest labelled."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
 from ikaros.report.figures._common import _new_figure
@@ -14,7 +16,7 @@ __all__ = ["volcano_figure"]
 
 
 def volcano_figure(
-    table: pd.DataFrame,
+    table: Mapping[str, Any],
     *,
     hr: str = "cox_hr",
     p: str = "cox_p",
@@ -28,7 +30,9 @@ def volcano_figure(
     Parameters
     ----------
     table
-        One row per gene with columns ``gene``, ``hr``, ``p`` and ``q`` (names configurable).
+        One row per gene with columns ``gene``, ``hr``, ``p`` and ``q`` (names configurable):
+        a DataFrame, or a mapping of column names to arrays (what the drawing process of
+        ``ikaros scan`` receives; no pandas needed).
     fdr
         Genes with q below this are highlighted (blue: HR < 1, vermillion: HR > 1).
     label_top
@@ -37,11 +41,13 @@ def volcano_figure(
     with journal_style():
         fig = _new_figure(4.8, 4.0)
         ax = fig.add_axes((0.14, 0.13, 0.82, 0.76 if title else 0.82))
-        ok = table[hr].notna() & table[p].notna() & (table[hr] > 0)
-        sub = table.loc[ok]
-        x = np.log2(sub[hr].to_numpy(dtype=float))
-        y = -np.log10(np.clip(sub[p].to_numpy(dtype=float), 1e-300, 1.0))
-        sig = (sub[q] < fdr).to_numpy()
+        hrs = np.asarray(table[hr], dtype=float)
+        ps = np.asarray(table[p], dtype=float)
+        ok = ~np.isnan(hrs) & ~np.isnan(ps) & (hrs > 0)
+        n_shown = int(ok.sum())
+        x = np.log2(hrs[ok])
+        y = -np.log10(np.clip(ps[ok], 1e-300, 1.0))
+        sig = np.asarray(table[q], dtype=float)[ok] < fdr
         ax.scatter(
             x[~sig],
             y[~sig],
@@ -49,7 +55,7 @@ def volcano_figure(
             color="#9A9A9A",
             alpha=0.6,
             linewidths=0,
-            rasterized=len(sub) > 5000,
+            rasterized=n_shown > 5000,
         )
         up = sig & (x > 0)
         down = sig & (x <= 0)
@@ -73,7 +79,7 @@ def volcano_figure(
         if sig.any():
             ax.axhline(float(y[sig].min()), color="#555555", lw=0.6, ls="--")
         order = np.argsort(-y[sig], kind="stable")[:label_top]
-        genes = sub["gene"].to_numpy()[sig]
+        genes = np.asarray(table["gene"], dtype=object)[ok][sig]
         for i in order:
             ax.annotate(
                 str(genes[i]),
@@ -85,7 +91,7 @@ def volcano_figure(
         ax.set_xlabel("log2 hazard ratio (per unit of expression)")
         ax.set_ylabel("-log10 p (Wald)")
         ax.legend(
-            loc="upper left", frameon=False, fontsize=7, title=f"{len(sub)} genes", title_fontsize=7
+            loc="upper left", frameon=False, fontsize=7, title=f"{n_shown} genes", title_fontsize=7
         )
         if title:
             fig.suptitle(title, x=0.14, ha="left", fontsize=9, fontweight="bold")
