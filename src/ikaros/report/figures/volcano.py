@@ -4,7 +4,7 @@ highlighted and the strongest labelled."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -12,11 +12,14 @@ from matplotlib.figure import Figure
 from ikaros.report.figures._common import _new_figure
 from ikaros.report.style import PALETTE, journal_style
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 __all__ = ["volcano_figure"]
 
 
 def volcano_figure(
-    table: Mapping[str, Any],
+    table: pd.DataFrame | Mapping[str, Any],
     *,
     hr: str = "cox_hr",
     p: str = "cox_p",
