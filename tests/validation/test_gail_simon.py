@@ -49,3 +49,14 @@ def test_bad_input() -> None:
         gail_simon([0.1], [0.1])
     with pytest.raises(AnalysisError):
         gail_simon([0.1, 0.2], [0.1, 0.0])
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 10, 25])
+def test_p_equals_the_binomial_mixture_of_scipy_tails(k: int) -> None:
+    """The null probability from the standard-library tails equals scipy's to 1e-12."""
+    from scipy import special, stats
+
+    h = np.arange(1, k)
+    for statistic in (1e-6, 0.5, 2.7, 9.0, 40.0):
+        want = float(np.sum(special.comb(k - 1, h) / 2.0 ** (k - 1) * stats.chi2.sf(statistic, h)))
+        assert gail_simon_p(statistic, k) == pytest.approx(want, rel=1e-12)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from ikaros.errors import AnalysisError
 from ikaros.performance._checks import as_survival
@@ -33,6 +32,7 @@ from ikaros.performance.concordance import (
     concordance_difference,
     harrell_c,
 )
+from ikaros.stats._dist import chi2_sf
 
 __all__ = ["AddedValue", "added_value"]
 
@@ -140,7 +140,7 @@ def added_value(
         loglik_full=ff.loglik,
         lr_statistic=float(lr),
         lr_df=df,
-        lr_p=float(stats.chi2.sf(lr, df)),
+        lr_p=float(chi2_sf(lr, df)),
         delta_c=diff,
         boot_lower=float(lo),
         boot_upper=float(hi),

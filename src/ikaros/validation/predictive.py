@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from ikaros.errors import AnalysisError
+from ikaros.stats._dist import chi2_sf
 from ikaros.stats.cox import CoxFit
 from ikaros.validation._cox import fit_cox_strata
 from ikaros.validation._serial import VALIDATION_SCHEMA_VERSION, plain
@@ -203,7 +203,7 @@ def _interaction_model(
     lr_stat = lr_p = None
     if full.method == base.method == "cox":
         lr_stat = max(0.0, 2.0 * (full.loglik - base.loglik))
-        lr_p = float(stats.chi2.sf(lr_stat, 1))
+        lr_p = float(chi2_sf(lr_stat, 1))
     return InteractionModel(
         marker_coding=coding,
         scale=scale,

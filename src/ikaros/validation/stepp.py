@@ -53,9 +53,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from ikaros.errors import AnalysisError
+from ikaros.stats._dist import norm_ppf
 from ikaros.validation._serial import plain
 
 __all__ = ["SteppResult", "SteppTest", "SteppWindow", "sliding_windows", "stepp"]
@@ -379,8 +379,8 @@ def stepp(
     t, e, x, a = t[order], e[order], x[order], a[order].astype(bool)
     s = _sorted(t, e, a)
     alpha = 1.0 - conf_level
-    z = float(stats.norm.isf(alpha / 2.0))
-    z_sim = float(stats.norm.isf(alpha / (2.0 * len(windows))))
+    z = -norm_ppf(alpha / 2.0)  # upper alpha/2 normal quantile (Wichura AS 241)
+    z_sim = -norm_ppf(alpha / (2.0 * len(windows)))
     members = np.stack([(x >= lo) & (x <= hi) for lo, hi in windows], axis=1)  # (n, W)
     wins = tuple(
         _window(i + 1, x, s, members[:, i], landmark, z, z_sim) for i in range(len(windows))
