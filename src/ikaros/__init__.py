@@ -21,8 +21,9 @@ Names are imported on first use, so ``import ikaros`` (and the command line) sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ikaros._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -83,12 +84,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name == "plot":
-        return importlib.import_module("ikaros.plot")
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'ikaros' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _WHERE, modules=("plot",))
 
 
 def __dir__() -> list[str]:

@@ -48,8 +48,9 @@ ticks), ``_km_legend`` (legend block and its placement), ``grouping``, ``competi
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ikaros._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover
     from ikaros.report.figures._common import Colors as Colors
@@ -101,39 +102,33 @@ __all__ = [
 # Each name is imported from its module on first use (PEP 562): a command that draws one
 # figure (``ikaros scan``'s volcano plot) does not import every figure module, nor pandas.
 _WHERE = {
-    "Colors": "_common",
-    "group_colors": "_common",
-    "save_figure": "_common",
-    "CIFLike": "cif",
-    "cif_figure": "cif",
-    "competing_figure": "competing",
-    "forest_figure": "forest",
-    "grouping_figure": "grouping",
-    "KM_WIDTH": "km",
-    "draw_at_risk": "km",
-    "draw_km": "km",
-    "km_figure": "km",
-    "km_groups_figure": "km",
-    "cumulative_counts": "km_data",
-    "numbers_at_risk": "km_data",
-    "time_ticks": "km_data",
-    "JITTER_SEED": "markers",
-    "marker_figure": "markers",
-    "oncoprint_figure": "oncoprint",
-    "paper_figure": "paper",
-    "swimmer_figure": "swimmer",
-    "volcano_figure": "volcano",
+    "PALETTE": "ikaros.report.style",
+    "Colors": "ikaros.report.figures._common",
+    "group_colors": "ikaros.report.figures._common",
+    "save_figure": "ikaros.report.figures._common",
+    "CIFLike": "ikaros.report.figures.cif",
+    "cif_figure": "ikaros.report.figures.cif",
+    "competing_figure": "ikaros.report.figures.competing",
+    "forest_figure": "ikaros.report.figures.forest",
+    "grouping_figure": "ikaros.report.figures.grouping",
+    "KM_WIDTH": "ikaros.report.figures.km",
+    "draw_at_risk": "ikaros.report.figures.km",
+    "draw_km": "ikaros.report.figures.km",
+    "km_figure": "ikaros.report.figures.km",
+    "km_groups_figure": "ikaros.report.figures.km",
+    "cumulative_counts": "ikaros.report.figures.km_data",
+    "numbers_at_risk": "ikaros.report.figures.km_data",
+    "time_ticks": "ikaros.report.figures.km_data",
+    "JITTER_SEED": "ikaros.report.figures.markers",
+    "marker_figure": "ikaros.report.figures.markers",
+    "oncoprint_figure": "ikaros.report.figures.oncoprint",
+    "paper_figure": "ikaros.report.figures.paper",
+    "swimmer_figure": "ikaros.report.figures.swimmer",
+    "volcano_figure": "ikaros.report.figures.volcano",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name == "PALETTE":
-        return importlib.import_module("ikaros.report.style").PALETTE
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _WHERE)
 
 
 def __dir__() -> list[str]:
