@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 
 import ikaros.report.figures as figures
 from ikaros.report.figures.volcano import volcano_figure
@@ -58,3 +59,29 @@ def test_volcano_from_a_mapping_of_arrays_equals_from_a_dataframe(tmp_path: Path
         assert (tmp_path / "a" / f"v.{ext}").read_bytes() == (
             tmp_path / "b" / f"v.{ext}"
         ).read_bytes()
+
+
+def test_volcano_labels_do_not_overlap() -> None:
+    """Ten significant genes close together: every label is drawn, none covers another."""
+    rng = np.random.default_rng(5)
+    n = 400
+    hr = np.exp(rng.normal(0, 0.2, n))
+    p = rng.uniform(0.05, 1, n)
+    hr[:10] = np.exp(0.5 + 0.01 * np.arange(10))  # a tight cluster of strong genes
+    p[:10] = 1e-4 * (1 + 0.02 * np.arange(10))
+    table = {
+        "gene": np.array([f"ENSG{i:011d}" for i in range(n)]),
+        "cox_hr": hr,
+        "cox_p": p,
+        "cox_q": np.where(np.arange(n) < 10, 0.001, 0.5),
+    }
+    fig = volcano_figure(table)
+    fig.canvas.draw()  # annotations are positioned when drawn
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text().startswith("ENSG")]
+    assert sorted(t.get_text() for t in labels) == [f"ENSG{i:011d}" for i in range(10)]
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]  # the text, not its leader
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)

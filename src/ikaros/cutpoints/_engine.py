@@ -200,11 +200,12 @@ def scan_rows(
         k = np.zeros(g, dtype=np.int64)
         stat = np.full(g, -np.inf)
     has = informative & np.isfinite(stat)
-    n_cuts = np.where(informative, width - tied.sum(axis=1), 0)
+    n_tied = tied.sum(axis=1)
+    n_cuts = np.where(informative, width - n_tied, 0)
     sum_t = np.zeros(g)
     sum_t3 = np.zeros(g)
     if width:
-        some_tie = tied.any(axis=1)
+        some_tie = n_tied > 0
         plain = informative & ~some_tie
         if plain.any():
             sum_t[plain], sum_t3[plain] = _lau94_sums(np.ones((1, width), dtype=bool), m, n)
