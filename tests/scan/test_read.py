@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import ikaros.scan._prefetch as csv_parser
 import ikaros.scan._read as fast_reader
 from ikaros.errors import InputError
 from ikaros.scan._read import read_aligned
@@ -82,7 +83,7 @@ def test_parquet_with_the_labels_in_a_first_column(tmp_path: Path) -> None:
 
 def test_many_streamed_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny blocks and column chunks: the rows of many blocks land in the right place."""
-    monkeypatch.setattr(fast_reader, "_BLOCK", 256)
+    monkeypatch.setattr(csv_parser, "_BLOCK", 256)
     monkeypatch.setattr(fast_reader, "_COLUMNS", 2)
     frame = _genes_by_samples(genes=300)
     for name in ("m.csv", "m.parquet"):

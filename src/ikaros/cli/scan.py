@@ -70,6 +70,12 @@ def scan(
     quiet: QuietOption = False,
 ) -> None:
     """Genome-wide prognostic scan: Cox, log-rank and honest cutpoints for every gene."""
+    check_out(out)
+    # a CSV matrix is parsed by Arrow in the background while pandas is imported and the
+    # clinical table is loaded (read_aligned takes the parsed table)
+    from ikaros.scan._prefetch import start_prefetch
+
+    prefetch = start_prefetch(expression)
     import json
     from concurrent.futures import ThreadPoolExecutor
 
@@ -82,7 +88,6 @@ def scan(
     from ikaros.scan.run import SCAN_SCHEMA_VERSION, ScanOptions, run_scan
     from ikaros.versions import software_versions
 
-    check_out(out)
     options = ScanOptions(
         endpoint=endpoint,
         covariates=tuple(covariate or ()),
@@ -109,6 +114,7 @@ def scan(
         list(cohort.data["patient_id"]),
         source=str(expression),
         sample_pattern=sample_pattern,
+        prefetch=prefetch,
     )
     # beside the scan, one helper thread hashes the input files (hashlib releases the GIL)
     helper = ThreadPoolExecutor(max_workers=1)

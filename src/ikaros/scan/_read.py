@@ -7,14 +7,15 @@ become Python objects, and the values of the matched samples are written once in
 ``(patients, genes)`` array, in cohort order:
 
 - Parquet: the label column is read first; then the samples' (or genes') columns in chunks.
-- CSV/TSV with the samples in the header (genes x samples, the usual layout): pyarrow's CSV
-  reader streams blocks of rows (genes) and each block is copied into the array's columns; the
-  file is never held whole. A file whose header holds no patient (samples x genes) is read
-  whole by pyarrow's multithreaded reader.
+- CSV/TSV: pyarrow's multithreaded reader parses the whole file (:mod:`ikaros.scan._prefetch`,
+  which ``ikaros scan`` starts in the background before it loads the cohort); with the samples
+  in the header (genes x samples, the usual layout) each chosen sample's column is then copied
+  into its patient's row and released, a few dozen at a time; a samples x genes file is copied
+  gene by gene.
 
-Peak memory is the array plus a chunk of columns (Parquet, ~1.5x the matrix in all) or the CSV
-reader's buffers (~150 MB for 1,000 columns, whatever the block size; ~2.2x for a 160 MB
-matrix); a samples x genes CSV is held whole once (~3x).
+Peak memory is the array plus a chunk of columns (Parquet, ~1.5x the matrix in all) or plus
+the parsed table, whose columns are released as they are copied (CSV, ~2x); a samples x genes
+CSV is held whole until the copy ends (~2x).
 
 Anything unusual (a value that is not a number, ragged rows, an undecodable label, a non-numeric
 Parquet column, patient IDs on both axes) falls back to the DataFrame path, so every bad input
@@ -32,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ikaros.errors import InputError
+from ikaros.scan._prefetch import CsvPrefetch, parse_csv, separator
 from ikaros.scan.matrix import (
     AlignedMatrix,
     SampleMatch,
@@ -44,30 +46,6 @@ from ikaros.scan.matrix import (
 
 __all__ = ["read_aligned"]
 
-#: Cells read as missing: pandas' default NA strings, so both paths agree.
-_NA = [
-    "",
-    "#N/A",
-    "#N/A N/A",
-    "#NA",
-    "-1.#IND",
-    "-1.#QNAN",
-    "-NaN",
-    "-nan",
-    "1.#IND",
-    "1.#QNAN",
-    "<NA>",
-    "N/A",
-    "NA",
-    "NULL",
-    "NaN",
-    "None",
-    "n/a",
-    "nan",
-    "null",
-]
-#: Bytes of CSV per block of Arrow's reader.
-_BLOCK = 1 << 22
 #: CSV columns (samples) copied before their Arrow buffers are released.
 _RELEASE_EVERY = 50
 #: Parquet columns read at a time.
@@ -95,28 +73,27 @@ def _check_unique(labels: list[str], axis_name: str, name: str) -> None:
         seen.add(label)
 
 
-def _csv_options(header: list[str], sep: str) -> tuple[Any, Any, Any]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    names = [f"c{i}" for i in range(len(header))]
-    types = {c: pa.float64() for c in names[1:]}
-    types[names[0]] = pa.string()
-    return (
-        pacsv.ReadOptions(skip_rows=1, column_names=names, use_threads=True, block_size=_BLOCK),
-        pacsv.ParseOptions(delimiter=sep),
-        pacsv.ConvertOptions(column_types=types, null_values=_NA, strings_can_be_null=True),
-    )
-
-
 def _labels(column: Any) -> list[str]:
     if column.null_count:
         raise _Fallback  # a row without a label: let pandas name it
     return [str(v).strip() for v in column.to_pylist()]
 
 
+def _parse(p: Path, sep: str, header: list[str], prefetch: CsvPrefetch | None) -> Any:
+    """The whole file as an Arrow table: the prefetched one if it is of this file, else parsed."""
+    import pyarrow as pa
+
+    table = None if prefetch is None else prefetch.take(p, sep, len(header))
+    if table is not None:
+        return table
+    try:
+        return parse_csv(p, len(header), sep)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        raise _Fallback from None
+
+
 def _csv_by_columns(
-    p: Path, sep: str, header: list[str], match: SampleMatch
+    p: Path, sep: str, header: list[str], match: SampleMatch, prefetch: CsvPrefetch | None
 ) -> tuple[NDArray[np.float64], list[str]]:
     """Read a genes x samples file into ``(patients, genes)``.
 
@@ -127,12 +104,8 @@ def _csv_by_columns(
     samples and was slower; benchmarks/bench_scan.py).
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
-    try:
-        table = pacsv.read_csv(p, *_csv_options(header, sep))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        raise _Fallback from None
+    table = _parse(p, sep, header, prefetch)
     rows = _labels(table.column(0))
     where = {label: k + 1 for k, label in enumerate(header[1:])}
     table = table.select([where[s] for s in match.chosen.values()])  # cohort order
@@ -156,10 +129,8 @@ def _read_csv(
     patient_ids: list[str] | tuple[str, ...],
     src: str,
     pattern: str | None,
+    prefetch: CsvPrefetch | None,
 ) -> tuple[NDArray[np.float64], list[str], SampleMatch]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     header = _text_header(p, sep, name)
     if len(header) < 2:
         raise _Fallback
@@ -169,16 +140,13 @@ def _read_csv(
     except InputError:
         by_header = None  # no patient in the header: samples x genes (or no match at all)
     if by_header is not None:
-        values, rows = _csv_by_columns(p, sep, header, by_header)
+        values, rows = _csv_by_columns(p, sep, header, by_header, prefetch)
         _check_unique(rows, "row", name)
         match = match_samples(rows, columns, patient_ids, source=src, sample_pattern=pattern)
         if not match.samples_on_columns:  # more patients among the rows: re-read as such
             raise _Fallback
         return values, rows, match
-    try:
-        table = pacsv.read_csv(p, *_csv_options(header, sep))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
-        raise _Fallback from None
+    table = _parse(p, sep, header, prefetch)
     rows = _labels(table.column(0))
     _check_unique(rows, "row", name)
     match = match_samples(rows, columns, patient_ids, source=src, sample_pattern=pattern)
@@ -244,6 +212,7 @@ def read_aligned(
     *,
     source: str | None = None,
     sample_pattern: str | None = None,
+    prefetch: CsvPrefetch | None = None,
 ) -> AlignedMatrix:
     """``align_matrix(load_matrix(path), ...)`` without a DataFrame of the whole matrix.
 
@@ -257,6 +226,9 @@ def read_aligned(
         Name of the matrix in messages (default: ``path``).
     sample_pattern
         As :func:`ikaros.scan.matrix.align_matrix`.
+    prefetch
+        The file being parsed in the background (:func:`ikaros.scan._prefetch.start_prefetch`),
+        used if it is of this file; released in any case.
 
     Returns
     -------
@@ -268,19 +240,25 @@ def read_aligned(
     p = check_input_file(path, "expression matrix")
     name = str(path)
     src = name if source is None else source
-    ext = p.suffix.lower()
+    sep = separator(p)
     try:
-        if ext in (".csv", ".tsv", ".txt"):
-            sep = "," if ext == ".csv" else "\t"
-            values, genes, match = _read_csv(p, sep, name, patient_ids, src, sample_pattern)
-        elif ext == ".parquet":
+        if sep is not None:
+            values, genes, match = _read_csv(
+                p, sep, name, patient_ids, src, sample_pattern, prefetch
+            )
+        elif p.suffix.lower() == ".parquet":
             values, genes, match = _read_parquet(p, name, patient_ids, src, sample_pattern)
         else:
             raise _Fallback
     except _Fallback:
+        if prefetch is not None:
+            prefetch.release()
         return align_matrix(
             load_matrix(path), patient_ids, source=src, sample_pattern=sample_pattern
         )
+    finally:
+        if prefetch is not None:
+            prefetch.release()
     # the reader's buffers are free now; hand them back to the system, not to pyarrow's
     # allocator cache, so that the scan's own blocks do not come on top of them
     import pyarrow as pa
