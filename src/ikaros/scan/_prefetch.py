@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CsvPrefetch", "csv_options", "parse_csv", "start_prefetch"]
+__all__ = ["CsvPrefetch", "csv_options", "parse_csv", "separator", "start_prefetch"]
 
 #: Cells read as missing: pandas' default NA strings, so the Arrow and pandas paths agree.
 NA_VALUES = [
