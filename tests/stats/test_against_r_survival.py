@@ -161,9 +161,12 @@ def _cox_design(case: dict, request: pytest.FixtureRequest) -> tuple[pd.DataFram
     x = d[marker].astype(float)
     high = (x > quartiles(x)[0]).astype(float)
     adj = "cyto_abn" if dataset == "gse24080" else "iss"
+    if model == "log2":  # only where R fitted it (a marker with zeros has no log2 model)
+        design = pd.DataFrame({marker: np.log2(x)})
+        keep = design.notna().all(axis=1)
+        return d[keep], design[keep]
     designs = {
         "continuous": {marker: x},
-        "log2": {marker: np.log2(x)},
         "high": {"high": high},
         "multivariable": {marker: x, "cyto_abn": d.get("cyto_abn"), "age": d.get("age")}
         if dataset == "gse24080"
