@@ -130,28 +130,22 @@ class CsvPrefetch:
         with self._lock:
             table, self._table = self._table, None
             self._released = True
+        # the same file (device and inode), unchanged since the parse began (size, mtime)
         same = (
-            _same_file(path, self.path)
-            and sep == self.sep
+            sep == self.sep
             and n_columns == self.n_columns
+            and self._stat is not None
             and _identity(path) == self._stat
         )
         return table if same else None
 
 
-def _identity(path: Path) -> tuple[int, int, int] | None:
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _header_fields(path: Path, sep: str) -> int | None:

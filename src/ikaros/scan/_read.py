@@ -252,7 +252,7 @@ def read_aligned(
         else:
             raise _Fallback
     except _Fallback:
-        if prefetch is not None:
+        if prefetch is not None:  # before the DataFrame path, not after it (finally)
             prefetch.release()
         return align_matrix(
             load_matrix(path), patient_ids, source=src, sample_pattern=sample_pattern
